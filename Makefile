@@ -1,0 +1,47 @@
+# lstm-course: `make test` and `make lab` are all a newcomer needs (see README.md).
+# Both create .venv on first use and install the pinned set from constraints.txt.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NOTEBOOK_DIRS := lectures solutions exercises
+NOTEBOOKS = $(shell find $(NOTEBOOK_DIRS) -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
+# JupyterLab refuses to run as root unless told; containers and CI often are root.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+# Unit tests run in 2 processes with 1 thread each: more threads than cores slows torch 10-100x.
+ONE_THREAD := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+
+.PHONY: install test lint unit nbval lab clean
+
+install: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install -c constraints.txt -e ".[dev]"
+	touch $@
+
+test: lint unit nbval
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+unit: install
+	$(ONE_THREAD) $(BIN)/pytest -n 2 tests
+
+# Every notebook is executed, one at a time (each may use both cores).
+nbval: install
+	@if [ -z "$(NOTEBOOKS)" ]; then \
+		echo "nbval: no notebooks in $(NOTEBOOK_DIRS) yet"; \
+	else \
+		$(BIN)/pytest --nbval-lax --nbval-current-env -p no:cacheprovider $(NOTEBOOKS); \
+	fi
+
+lab: install
+	$(BIN)/jupyter lab --notebook-dir=. $(ALLOW_ROOT) $(LAB_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build

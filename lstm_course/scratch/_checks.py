@@ -1,0 +1,124 @@
+"""Argument checks shared by the NumPy layers: every message names the argument, the expected
+and the actual shape, so a student sees at once which array is wrong."""
+
+import numpy as np
+
+
+def check_float_array(name, x, ndim=None):
+    """Raise TypeError unless ``x`` is a floating-point ndarray (of ``ndim`` dimensions)."""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name} must be a NumPy array, got {type(x).__name__}")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"{name} must be a floating-point array, got dtype {x.dtype}")
+    if ndim is not None and x.ndim != ndim:
+        raise ValueError(
+            f"{name} must have {ndim} dimensions, got shape {x.shape} ({x.ndim} dimensions)"
+        )
+    return x
+
+
+def check_int_array(name, x, ndim=None):
+    """Raise TypeError unless ``x`` is an integer ndarray (of ``ndim`` dimensions)."""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name} must be a NumPy array, got {type(x).__name__}")
+    if not np.issubdtype(x.dtype, np.integer):
+        raise TypeError(f"{name} must be an integer array, got dtype {x.dtype}")
+    if ndim is not None and x.ndim != ndim:
+        raise ValueError(
+            f"{name} must have {ndim} dimensions, got shape {x.shape} ({x.ndim} dimensions)"
+        )
+    return x
+
+
+def _fmt(shape, letters):
+    """(5, 16) with letters ('D', '4H') -> '(D, 4H) = (5, 16)'."""
+    if letters is None:
+        return str(tuple(shape))
+    return f"({', '.join(letters)}) = {tuple(shape)}"
+
+
+def check_shape(name, x, shape, letters=None):
+    """Raise ValueError unless float array ``x`` has exactly ``shape``.
+
+    ``letters`` spells the expected shape in the course's symbols, e.g. ("D", "4H").
+    """
+    check_float_array(name, x)
+    if x.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {_fmt(shape, letters)}, got {x.shape}")
+    return x
+
+
+def check_params(p, expected, where):
+    """Check a parameter dict: exactly the expected keys, each a float array of its shape.
+
+    Args:
+        p: the parameter dict.
+        expected: {key: (shape, letters)}, e.g. {"W_x": ((5, 16), ("D", "4H"))}.
+        where: the function's name, used in messages.
+    """
+    if not isinstance(p, dict):
+        raise TypeError(f"{where}: p must be a dict of parameters, got {type(p).__name__}")
+    missing = [k for k in expected if k not in p]
+    extra = [k for k in p if k not in expected]
+    if missing or extra:
+        raise ValueError(
+            f"{where}: p must have exactly the keys {sorted(expected)}; "
+            f"missing {missing}, unexpected {extra}"
+        )
+    for key, (shape, letters) in expected.items():
+        value = p[key]
+        check_float_array(f"p[{key!r}]", value)
+        if value.shape != tuple(shape):
+            hint = ""
+            if len(shape) == value.ndim and letters is not None:
+                gates = [s for s in letters if s.endswith("H") and s != "H"]
+                if gates:
+                    hint = f" (is the gate count right? expected {gates[0]} columns)"
+            raise ValueError(
+                f"{where}: p[{key!r}] must have shape {_fmt(shape, letters)}, "
+                f"got {value.shape}{hint}"
+            )
+
+
+def check_batch(*items):
+    """Raise ValueError unless all arrays share one batch size.
+
+    Args:
+        items: (name, array, batch_axis) triples, e.g. ("X", X, 1), ("h0", h0, 0).
+    """
+    (first_name, first, first_axis), *rest = items
+    B = first.shape[first_axis]
+    for name, x, axis in rest:
+        if x.shape[axis] != B:
+            raise ValueError(
+                f"batch sizes differ: {first_name} has B = {B} (shape {first.shape}) "
+                f"but {name} has B = {x.shape[axis]} (shape {x.shape})"
+            )
+
+
+def check_sequence(X, states, p, param_shapes, where):
+    """Validate a sequence call: X (T, B, D), each state (B, H), and p for (D, H).
+
+    Args:
+        X: the input sequence.
+        states: [(name, array)] initial states, all (B, H).
+        p: the parameter dict; param_shapes(D, H) gives its expected shapes.
+        where: the calling function's name, used in messages.
+    """
+    check_float_array("X", X, ndim=3)
+    for name, s in states:
+        check_float_array(name, s, ndim=2)
+    check_batch(("X", X, 1), *[(name, s, 0) for name, s in states])
+    H = states[0][1].shape[1]
+    for name, s in states[1:]:
+        check_shape(name, s, states[0][1].shape, ("B", "H"))
+    check_params(p, param_shapes(X.shape[2], H), where)
+
+
+def hidden_size(p, key="W_h"):
+    """H read off p[key] (shape (H, kH)), used when no initial state is given."""
+    if not isinstance(p, dict):
+        raise TypeError(f"p must be a dict of parameters, got {type(p).__name__}")
+    if key not in p or getattr(p[key], "ndim", 0) != 2:
+        raise ValueError(f"p must contain a 2-D {key!r} of shape (H, ...) to infer H")
+    return p[key].shape[0]
