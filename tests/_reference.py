@@ -1,6 +1,5 @@
 """Helpers for the scratch tests: random parameters, and torch.nn run on the same weights."""
 
-import numpy as np
 import torch
 
 from lstm_course.scratch.torch_params import params_from_torch
@@ -39,10 +38,7 @@ def torch_forward_backward(module, X, state0, dH_all, dstate_T):
     loss = (H_t * torch.tensor(dH_all)).sum()
     loss = loss + sum((s[0] * torch.tensor(d)).sum() for s, d in zip(sT_t, dT, strict=True))
     loss.backward()
-    grads = {
-        name: param.grad
-        for name, param in module.named_parameters()
-    }
+    grads = {name: param.grad for name, param in module.named_parameters()}
     # Gradients in our layout: transpose the matrices; the single bias b gets b_ih's gradient
     # (b = b_ih + b_hh, so dL/db = dL/db_ih).
     ours = {"W_x": grads["weight_ih_l0"].numpy().T, "W_h": grads["weight_hh_l0"].numpy().T}

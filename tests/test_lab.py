@@ -23,7 +23,10 @@ def test_make_lab_serves_jupyterlab(tmp_path):
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path), "JUPYTER_CONFIG_DIR": str(tmp_path)}
     lab = subprocess.Popen(
         ["make", "-s", "lab", f"LAB_ARGS={args}"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         start_new_session=True,  # so we can stop make and the server together
     )
     try:

@@ -35,10 +35,11 @@ def test_step_backward_matches_numeric_gradient(B, D, H, seed):
     _, _, cache = lstm_step_forward(x_t, h_prev, c_prev, p)
     dx_t, dh_prev, dc_prev, grads = lstm_step_backward(dh, dc, cache)
     assert set(grads) == set(p)
-    for name, analytic, wrt in [("x_t", dx_t, x_t), ("h_prev", dh_prev, h_prev),
-                                ("c_prev", dc_prev, c_prev)] + [
-        (f"p[{k}]", grads[k], p[k]) for k in p
-    ]:
+    for name, analytic, wrt in [
+        ("x_t", dx_t, x_t),
+        ("h_prev", dh_prev, h_prev),
+        ("c_prev", dc_prev, c_prev),
+    ] + [(f"p[{k}]", grads[k], p[k]) for k in p]:
         assert rel_error(analytic, numeric_gradient(objective, wrt)) < 1e-7, name
 
 
@@ -48,7 +49,11 @@ def test_sequence_backward_matches_numeric_gradient(T, B, D, H, seed):
     X = rng.normal(size=(T, B, D))
     h0, c0 = rng.normal(size=(B, H)), rng.normal(size=(B, H))
     p = random_params(rng, lstm_param_shapes(D, H))
-    dH_all, dh_T, dc_T = rng.normal(size=(T, B, H)), rng.normal(size=(B, H)), rng.normal(size=(B, H))
+    dH_all, dh_T, dc_T = (
+        rng.normal(size=(T, B, H)),
+        rng.normal(size=(B, H)),
+        rng.normal(size=(B, H)),
+    )
 
     def objective():
         H_all, (h_T, c_T), _ = lstm_forward(X, (h0, c0), p)
@@ -120,7 +125,7 @@ def test_step_loop_equals_sequence(rng):
         np.testing.assert_allclose(h, H_all[t], rtol=0, atol=1e-14)
     np.testing.assert_allclose(c, c_T, rtol=0, atol=1e-14)
     # The gates recorded in the cache are the ones the step computed.
-    np.testing.assert_allclose(cache.F[-1], caches[-1].f, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(cache.f[-1], caches[-1].f, rtol=0, atol=1e-14)
 
     dH_all = rng.normal(size=(T, B, H))
     dX, (dh0, dc0), grads = lstm_backward(dH_all, cache)
@@ -139,26 +144,56 @@ def test_step_loop_equals_sequence(rng):
 
 
 def _valid(rng, B=2, D=3, H=4):
-    return (rng.normal(size=(B, D)), rng.normal(size=(B, H)), rng.normal(size=(B, H)),
-            random_params(rng, lstm_param_shapes(D, H)))
+    return (
+        rng.normal(size=(B, D)),
+        rng.normal(size=(B, H)),
+        rng.normal(size=(B, H)),
+        random_params(rng, lstm_param_shapes(D, H)),
+    )
 
 
 def test_wrong_gate_count_is_named(rng):
     x_t, h_prev, c_prev, p = _valid(rng)
     p["W_x"] = rng.normal(size=(3, 12))  # 3H columns: a GRU's weight
-    with pytest.raises(ValueError, match=r"p\['W_x'\] must have shape \(D, 4H\) = \(3, 16\), got \(3, 12\)"):
+    with pytest.raises(
+        ValueError, match=r"p\['W_x'\] must have shape \(D, 4H\) = \(3, 16\), got \(3, 12\)"
+    ):
         lstm_step_forward(x_t, h_prev, c_prev, p)
 
 
 @pytest.mark.parametrize(
     "change,error,pattern",
     [
-        (lambda a, rng: a.update(x_t=rng.normal(size=(2, 5))), ValueError, r"p\['W_x'\].*\(D, 4H\) = \(5, 16\)"),
-        (lambda a, rng: a.update(h_prev=rng.normal(size=(3, 4))), ValueError, r"batch sizes differ.*h_prev has B = 3"),
-        (lambda a, rng: a.update(c_prev=rng.normal(size=(2, 5))), ValueError, r"c_prev must have shape \(B, H\) = \(2, 4\), got \(2, 5\)"),
-        (lambda a, rng: a.update(x_t=np.ones((2, 3), dtype=int)), TypeError, r"x_t must be a floating-point array, got dtype int"),
-        (lambda a, rng: a.update(h_prev=[[0.0] * 4] * 2), TypeError, r"h_prev must be a NumPy array, got list"),
-        (lambda a, rng: a.update(x_t=rng.normal(size=(2, 3, 1))), ValueError, r"x_t must have 2 dimensions, got shape \(2, 3, 1\)"),
+        (
+            lambda a, rng: a.update(x_t=rng.normal(size=(2, 5))),
+            ValueError,
+            r"p\['W_x'\].*\(D, 4H\) = \(5, 16\)",
+        ),
+        (
+            lambda a, rng: a.update(h_prev=rng.normal(size=(3, 4))),
+            ValueError,
+            r"batch sizes differ.*h_prev has B = 3",
+        ),
+        (
+            lambda a, rng: a.update(c_prev=rng.normal(size=(2, 5))),
+            ValueError,
+            r"c_prev must have shape \(B, H\) = \(2, 4\), got \(2, 5\)",
+        ),
+        (
+            lambda a, rng: a.update(x_t=np.ones((2, 3), dtype=int)),
+            TypeError,
+            r"x_t must be a floating-point array, got dtype int",
+        ),
+        (
+            lambda a, rng: a.update(h_prev=[[0.0] * 4] * 2),
+            TypeError,
+            r"h_prev must be a NumPy array, got list",
+        ),
+        (
+            lambda a, rng: a.update(x_t=rng.normal(size=(2, 3, 1))),
+            ValueError,
+            r"x_t must have 2 dimensions, got shape \(2, 3, 1\)",
+        ),
         (lambda a, rng: a["p"].pop("b"), ValueError, r"missing \['b'\]"),
         (lambda a, rng: a["p"].update(W_y=a["p"]["b"]), ValueError, r"unexpected \['W_y'\]"),
     ],
@@ -181,10 +216,16 @@ def test_bad_sequence_arguments_are_named(rng):
     with pytest.raises(TypeError, match=r"state0 must be a tuple \(h, c\)"):
         lstm_forward(X, np.zeros((2, 4)), p)
     _, _, cache = lstm_forward(X, None, p)
-    with pytest.raises(ValueError, match=r"dH_all must have shape \(T, B, H\) = \(5, 2, 4\), got \(5, 2, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"dH_all must have shape \(T, B, H\) = \(5, 2, 4\), got \(5, 2, 3\)"
+    ):
         lstm_backward(np.zeros((5, 2, 3)), cache)
     with pytest.raises(ValueError, match=r"dh must have shape"):
-        lstm_step_backward(np.zeros((2, 3)), np.zeros((2, 4)), lstm_step_forward(X[0], np.zeros((2, 4)), np.zeros((2, 4)), p)[2])
+        lstm_step_backward(
+            np.zeros((2, 3)),
+            np.zeros((2, 4)),
+            lstm_step_forward(X[0], np.zeros((2, 4)), np.zeros((2, 4)), p)[2],
+        )
 
 
 def test_extreme_preactivations_stay_finite(rng):

@@ -1,4 +1,4 @@
-"""The scratch RNN: numeric gradients, torch.nn.RNN parity (tanh and ReLU), step == sequence, errors."""
+"""The scratch RNN: numeric gradients, torch.nn.RNN parity (tanh, ReLU), step == sequence."""
 
 import warnings
 
@@ -98,13 +98,17 @@ def test_step_loop_equals_sequence(rng):
 def test_bad_arguments_are_named(rng):
     p = random_params(rng, rnn_param_shapes(3, 4))
     x_t, h_prev = rng.normal(size=(2, 3)), rng.normal(size=(2, 4))
-    with pytest.raises(ValueError, match=r"p\['W_x'\] must have shape \(D, H\) = \(3, 5\), got \(3, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"p\['W_x'\] must have shape \(D, H\) = \(3, 5\), got \(3, 4\)"
+    ):
         rnn_step_forward(x_t, rng.normal(size=(2, 5)), p)
     with pytest.raises(ValueError, match=r"batch sizes differ: x_t has B = 2 .* h_prev has B = 1"):
         rnn_step_forward(x_t, h_prev[:1], p)
     with pytest.raises(TypeError, match=r"x_t must be a floating-point array, got dtype int"):
         rnn_step_forward(np.ones((2, 3), dtype=np.int32), h_prev, p)
-    with pytest.raises(ValueError, match=r"nonlinearity must be one of \('tanh', 'relu'\), got 'sigmoid'"):
+    with pytest.raises(
+        ValueError, match=r"nonlinearity must be one of \('tanh', 'relu'\), got 'sigmoid'"
+    ):
         rnn_step_forward(x_t, h_prev, p, nonlinearity="sigmoid")
     with pytest.raises(ValueError, match=r"batch sizes differ: X has B = 2 .* h0 has B = 3"):
         rnn_forward(rng.normal(size=(4, 2, 3)), rng.normal(size=(3, 4)), p)

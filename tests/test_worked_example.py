@@ -27,10 +27,24 @@ C0 = H0 = 0.5
 
 # Every intermediate value, to 10 decimals (printed by the pure-Python version below).
 EXPECTED = [
-    {"f": 0.7502601056, "i": 0.6106392339, "o": 0.5621765009, "C~": 0.7615941560,
-     "C": 0.8401893248, "H": 0.3856021060, "y": [0.6822226878, 0.3177773122]},
-    {"f": 0.8363560329, "i": 0.2658696146, "o": 0.3559924211, "C~": -0.9408909476,
-     "C": 0.4525430970, "H": 0.1509362260, "y": [0.5442193117, 0.4557806883]},
+    {
+        "f": 0.7502601056,
+        "i": 0.6106392339,
+        "o": 0.5621765009,
+        "C~": 0.7615941560,
+        "C": 0.8401893248,
+        "H": 0.3856021060,
+        "y": [0.6822226878, 0.3177773122],
+    },
+    {
+        "f": 0.8363560329,
+        "i": 0.2658696146,
+        "o": 0.3559924211,
+        "C~": -0.9408909476,
+        "C": 0.4525430970,
+        "H": 0.1509362260,
+        "y": [0.5442193117, 0.4557806883],
+    },
 ]
 
 
@@ -51,8 +65,9 @@ def by_hand():
         H = o * math.tanh(C)
         scores = [W_Y[0, k] * H + W_Y0[k] for k in range(2)]
         z = [math.exp(s - max(scores)) for s in scores]
-        steps.append({"f": f, "i": i, "o": o, "C~": C_tilde, "C": C, "H": H,
-                      "y": [v / sum(z) for v in z]})
+        steps.append(
+            {"f": f, "i": i, "o": o, "C~": C_tilde, "C": C, "H": H, "y": [v / sum(z) for v in z]}
+        )
     return steps
 
 
@@ -75,5 +90,6 @@ def test_lstm_step_forward_reproduces_the_example():
         y = softmax(h @ W_Y + W_Y0)
         got = {"f": cache.f, "i": cache.i, "o": cache.o, "C~": cache.g, "C": c, "H": h, "y": y}
         for key, value in want.items():
-            np.testing.assert_allclose(np.ravel(got[key]), np.ravel(value), rtol=0, atol=1e-10,
-                                       err_msg=key)
+            np.testing.assert_allclose(
+                np.ravel(got[key]), np.ravel(value), rtol=0, atol=1e-10, err_msg=key
+            )

@@ -14,14 +14,17 @@ def sigmoid(a):
 
 
 def softmax(a, axis=-1):
-    """softmax(a)_k = exp(a_k) / sum_j exp(a_j) along ``axis``; subtracting the max avoids overflow."""
+    """softmax(a)_k = exp(a_k) / sum_j exp(a_j) along ``axis``.
+
+    Subtracting max(a) first changes nothing mathematically and keeps exp() from overflowing.
+    """
     z = a - np.max(a, axis=axis, keepdims=True)
     e = np.exp(z)
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def log_softmax(a, axis=-1):
-    """log softmax(a)_k = a_k - log sum_j exp(a_j), computed as z - log(sum(exp(z))), z = a - max(a).
+    """log softmax(a)_k = a_k - log sum_j exp(a_j), computed as z - log sum exp(z), z = a - max a.
 
     Never takes the log of an underflowed probability, so it stays finite where
     ``np.log(softmax(a))`` returns -inf.

@@ -52,10 +52,10 @@ class LSTMCache(NamedTuple):
     c0: np.ndarray  # (B, H)
     H_all: np.ndarray  # (T, B, H)
     C_all: np.ndarray  # (T, B, H)
-    I: np.ndarray  # (T, B, H) input gate at every step
-    F: np.ndarray  # (T, B, H) forget gate
-    G: np.ndarray  # (T, B, H) candidate
-    O: np.ndarray  # (T, B, H) output gate
+    i: np.ndarray  # (T, B, H) input gate at every step
+    f: np.ndarray  # (T, B, H) forget gate
+    g: np.ndarray  # (T, B, H) candidate
+    o: np.ndarray  # (T, B, H) output gate
     p: dict
 
 
@@ -160,13 +160,13 @@ def lstm_forward(X, state0, p):
     H = h0.shape[1]
     A_x = X @ p["W_x"] + p["b"]  # (T, B, 4H) the input part of every step, in one matmul
     dtype = np.result_type(A_x, h0, c0, p["W_h"])
-    H_all, C_all, I, F, G, O = (np.empty((T, B, H), dtype=dtype) for _ in range(6))
+    H_all, C_all, i, f, g, o = (np.empty((T, B, H), dtype=dtype) for _ in range(6))
     h, c = h0, c0
     for t in range(T):
-        I[t], F[t], G[t], O[t], c, tanh_c = _cell(A_x[t] + h @ p["W_h"], c)
-        h = O[t] * tanh_c
+        i[t], f[t], g[t], o[t], c, tanh_c = _cell(A_x[t] + h @ p["W_h"], c)
+        h = o[t] * tanh_c
         H_all[t], C_all[t] = h, c
-    return H_all, (h, c), LSTMCache(X, h0, c0, H_all, C_all, I, F, G, O, p)
+    return H_all, (h, c), LSTMCache(X, h0, c0, H_all, C_all, i, f, g, o, p)
 
 
 def lstm_backward(dH_all, cache, dstate_T=None):
@@ -182,7 +182,7 @@ def lstm_backward(dH_all, cache, dstate_T=None):
     Returns:
         dX (T, B, D), (dh0, dc0) each (B, H), grads {"W_x", "W_h", "b"} shaped like p.
     """
-    X, h0, c0, H_all, C_all, I, F, G, O, p = cache
+    X, h0, c0, H_all, C_all, i, f, g, o, p = cache
     check_shape("dH_all", dH_all, H_all.shape, ("T", "B", "H"))
     dh_next, dc_next = _unpack_state(dstate_T, "dstate_T", *h0.shape, H_all.dtype)
     dh_next = np.zeros_like(h0) if dh_next is None else check_shape("dh_T", dh_next, h0.shape)
@@ -193,7 +193,7 @@ def lstm_backward(dH_all, cache, dstate_T=None):
     dA = np.empty((T, B, 4 * H), dtype=H_all.dtype)  # gradient of every stacked pre-activation
     for t in reversed(range(T)):
         dA[t], dc_next = _cell_backward(
-            dH_all[t] + dh_next, dc_next, C_prev[t], I[t], F[t], G[t], O[t], np.tanh(C_all[t])
+            dH_all[t] + dh_next, dc_next, C_prev[t], i[t], f[t], g[t], o[t], np.tanh(C_all[t])
         )
         dh_next = dA[t] @ p["W_h"].T
     H_prev = np.concatenate([h0[None], H_all[:-1]], axis=0)  # (T, B, H) h_{t-1} for each t

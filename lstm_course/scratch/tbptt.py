@@ -60,6 +60,4 @@ def truncated_bptt(forward, backward, X, state0, p, k, loss_grad):
             grads = {key: grads[key] + chunk_grads[key] for key in grads}
         dX_chunks.append(dX_chunk)
         H_chunks.append(H_chunk)
-    return TBPTTResult(
-        loss, grads, np.concatenate(dX_chunks), np.concatenate(H_chunks), state
-    )
+    return TBPTTResult(loss, grads, np.concatenate(dX_chunks), np.concatenate(H_chunks), state)
