@@ -99,7 +99,7 @@ def test_bad_arguments_are_named(rng):
     p = random_params(rng, rnn_param_shapes(3, 4))
     x_t, h_prev = rng.normal(size=(2, 3)), rng.normal(size=(2, 4))
     with pytest.raises(
-        ValueError, match=r"p\['W_x'\] must have shape \(D, H\) = \(3, 5\), got \(3, 4\)"
+        ValueError, match=r"h_prev has H = 5 \(shape \(2, 5\)\) but p\['W_h'\] has shape \(4, 4\)"
     ):
         rnn_step_forward(x_t, rng.normal(size=(2, 5)), p)
     with pytest.raises(ValueError, match=r"batch sizes differ: x_t has B = 2 .* h_prev has B = 1"):

@@ -31,10 +31,25 @@ def check_int_array(name, x, ndim=None):
 
 
 def _fmt(shape, letters):
-    """(5, 16) with letters ('D', '4H') -> '(D, 4H) = (5, 16)'."""
+    """(5, 16), ('D', '4H') -> '(D, 4H) = (5, 16)';  (12,), ('3H',) -> '(3H,) = (12,)'."""
     if letters is None:
         return str(tuple(shape))
-    return f"({', '.join(letters)}) = {tuple(shape)}"
+    spelled = f"({letters[0]},)" if len(letters) == 1 else f"({', '.join(letters)})"
+    return f"{spelled} = {tuple(shape)}"
+
+
+def _gate_hint(got, shape, letters):
+    """' (3 gates stacked; this cell needs 4)' when only the number of stacked gates is off."""
+    if letters is None or len(got) != len(shape) or got[:-1] != tuple(shape[:-1]):
+        return ""
+    last = letters[-1]
+    gates = int(last[:-1]) if last.endswith("H") and last[:-1].isdigit() else None
+    if gates is None:
+        return ""
+    H = shape[-1] // gates
+    if H == 0 or got[-1] % H:
+        return ""
+    return f" ({got[-1] // H} gates of size H = {H} stacked; this cell needs {gates})"
 
 
 def check_shape(name, x, shape, letters=None):
@@ -69,14 +84,9 @@ def check_params(p, expected, where):
         value = p[key]
         check_float_array(f"p[{key!r}]", value)
         if value.shape != tuple(shape):
-            hint = ""
-            if len(shape) == value.ndim and letters is not None:
-                gates = [s for s in letters if s.endswith("H") and s != "H"]
-                if gates:
-                    hint = f" (is the gate count right? expected {gates[0]} columns)"
             raise ValueError(
                 f"{where}: p[{key!r}] must have shape {_fmt(shape, letters)}, "
-                f"got {value.shape}{hint}"
+                f"got {value.shape}{_gate_hint(value.shape, shape, letters)}"
             )
 
 
@@ -96,6 +106,20 @@ def check_batch(*items):
             )
 
 
+def check_state_matches_params(name, state, p, where):
+    """Raise ValueError if the state's H differs from the rows of p["W_h"] (H, kH).
+
+    Checked before the parameters, so that a wrong state is blamed on the state rather than
+    on the weights that disagree with it.
+    """
+    W_h = p.get("W_h") if isinstance(p, dict) else None
+    if getattr(W_h, "ndim", 0) == 2 and W_h.shape[0] != state.shape[1]:
+        raise ValueError(
+            f"{where}: {name} has H = {state.shape[1]} (shape {state.shape}) but "
+            f"p['W_h'] has shape {W_h.shape}, i.e. H = {W_h.shape[0]}"
+        )
+
+
 def check_sequence(X, states, p, param_shapes, where):
     """Validate a sequence call: X (T, B, D), each state (B, H), and p for (D, H).
 
@@ -109,10 +133,10 @@ def check_sequence(X, states, p, param_shapes, where):
     for name, s in states:
         check_float_array(name, s, ndim=2)
     check_batch(("X", X, 1), *[(name, s, 0) for name, s in states])
-    H = states[0][1].shape[1]
     for name, s in states[1:]:
         check_shape(name, s, states[0][1].shape, ("B", "H"))
-    check_params(p, param_shapes(X.shape[2], H), where)
+    check_state_matches_params(*states[0], p, where)
+    check_params(p, param_shapes(X.shape[2], states[0][1].shape[1]), where)
 
 
 def hidden_size(p, key="W_h"):

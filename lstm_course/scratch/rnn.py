@@ -18,6 +18,7 @@ from lstm_course.scratch._checks import (
     check_params,
     check_sequence,
     check_shape,
+    check_state_matches_params,
     hidden_size,
 )
 
@@ -77,6 +78,7 @@ def rnn_step_forward(x_t, h_prev, p, nonlinearity="tanh"):
     check_float_array("x_t", x_t, ndim=2)
     check_float_array("h_prev", h_prev, ndim=2)
     check_batch(("x_t", x_t, 0), ("h_prev", h_prev, 0))
+    check_state_matches_params("h_prev", h_prev, p, "rnn_step_forward")
     check_params(p, rnn_param_shapes(x_t.shape[1], h_prev.shape[1]), "rnn_step_forward")
     _check_nonlinearity(nonlinearity)
     h = _phi(x_t @ p["W_x"] + h_prev @ p["W_h"] + p["b"], nonlinearity)
