@@ -17,5 +17,9 @@ settings.load_profile("course")
 
 @pytest.fixture
 def rng():
-    """A fresh, seeded NumPy generator for each test."""
+    """A fresh, seeded NumPy generator for each test.
+
+    Hypothesis tests cannot use function-scoped fixtures: draw a ``seed`` strategy there and
+    build ``np.random.default_rng(seed)`` in the test instead.
+    """
     return np.random.default_rng(1234)

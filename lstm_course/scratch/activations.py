@@ -17,6 +17,8 @@ def softmax(a, axis=-1):
     """softmax(a)_k = exp(a_k) / sum_j exp(a_j) along ``axis``.
 
     Subtracting max(a) first changes nothing mathematically and keeps exp() from overflowing.
+    A row that is entirely -inf (every position masked out) has no distribution: it gives NaN,
+    so callers that mask must keep at least one position per row.
     """
     z = a - np.max(a, axis=axis, keepdims=True)
     e = np.exp(z)

@@ -23,9 +23,33 @@ def rel_error(x, y):
 
 def max_abs_error(x, y):
     """(largest |x - y|, the index where it occurs): points at the entry to look at."""
-    diff = np.abs(np.asarray(x) - np.asarray(y))
+    x, y = np.asarray(x), np.asarray(y)
+    if x.shape != y.shape:
+        raise ValueError(f"max_abs_error: x has shape {x.shape} but y has shape {y.shape}")
+    diff = np.abs(x - y)
     index = np.unravel_index(np.argmax(diff), diff.shape) if diff.size else ()
     return float(diff.max(initial=0.0)), tuple(int(i) for i in index)
+
+
+def _check_x(x):
+    if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
+        got = x.dtype if isinstance(x, np.ndarray) else type(x).__name__
+        # a step of h is truncated to 0 in an integer array
+        raise TypeError(f"x must be a floating-point array, got dtype {got}")
+
+
+def _centred_difference(f, x, i, df, h):
+    """(f(x + h e_i) - f(x - h e_i)) / 2h, contracted with df; x[i] is restored."""
+    old = x[i]
+    x[i] = old + h
+    plus = np.array(f(), dtype=np.float64, copy=True)
+    x[i] = old - h
+    minus = np.array(f(), dtype=np.float64, copy=True)
+    x[i] = old
+    if df is not None and np.shape(df) != plus.shape:
+        raise ValueError(f"df must have f's output shape {plus.shape}, got {np.shape(df)}")
+    diff = plus - minus if df is None else (plus - minus) * df
+    return float(np.sum(diff) / (2 * h))
 
 
 def numeric_gradient(f, x, df=None, h=1e-5):
@@ -41,45 +65,31 @@ def numeric_gradient(f, x, df=None, h=1e-5):
     Returns:
         an array shaped like x.
     """
-    if not np.issubdtype(x.dtype, np.floating):
-        raise TypeError(f"x must be a floating-point array, got dtype {x.dtype}")
+    _check_x(x)
     grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
-    for _ in it:
-        i = it.multi_index
-        old = x[i]
-        x[i] = old + h
-        plus = np.array(f(), dtype=np.float64, copy=True)
-        x[i] = old - h
-        minus = np.array(f(), dtype=np.float64, copy=True)
-        x[i] = old
-        diff = plus - minus if df is None else np.sum((plus - minus) * df)
-        grad[i] = np.sum(diff) / (2 * h)
+    for i in np.ndindex(x.shape):
+        grad[i] = _centred_difference(f, x, i, df, h)
     return grad
 
 
 def numeric_gradient_sparse(f, x, analytic, num_checks=10, df=None, h=1e-5, seed=0):
     """Compare ``analytic`` with centred differences at ``num_checks`` random entries of x.
 
-    For arrays too large to differentiate entry by entry.
+    For arrays too large to differentiate entry by entry. The entries are distinct (all of
+    them when x has at most num_checks entries).
 
     Returns:
         (rel_error over the checked entries, list of (index, numeric, analytic)).
     """
-    if analytic.shape != x.shape:
-        raise ValueError(f"analytic must have x's shape {x.shape}, got {analytic.shape}")
+    _check_x(x)
+    if np.shape(analytic) != x.shape:
+        raise ValueError(f"analytic must have x's shape {x.shape}, got {np.shape(analytic)}")
     rng = np.random.default_rng(seed)
+    flat = rng.choice(x.size, size=min(num_checks, x.size), replace=False)
     rows = []
-    for _ in range(num_checks):
-        i = tuple(int(rng.integers(n)) for n in x.shape)
-        old = x[i]
-        x[i] = old + h
-        plus = np.array(f(), dtype=np.float64, copy=True)
-        x[i] = old - h
-        minus = np.array(f(), dtype=np.float64, copy=True)
-        x[i] = old
-        diff = plus - minus if df is None else (plus - minus) * df
-        rows.append((i, float(np.sum(diff) / (2 * h)), float(analytic[i])))
+    for i in (np.unravel_index(int(j), x.shape) for j in flat):
+        i = tuple(int(k) for k in i)
+        rows.append((i, _centred_difference(f, x, i, df, h), float(analytic[i])))
     numeric = np.array([r[1] for r in rows])
     exact = np.array([r[2] for r in rows])
     return rel_error(numeric, exact), rows
