@@ -4,30 +4,26 @@ and the actual shape, so a student sees at once which array is wrong."""
 import numpy as np
 
 
-def check_float_array(name, x, ndim=None):
-    """Raise TypeError unless ``x`` is a floating-point ndarray (of ``ndim`` dimensions)."""
+def _check_array(name, x, kind, dtype_class, ndim):
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name} must be a NumPy array, got {type(x).__name__}")
-    if not np.issubdtype(x.dtype, np.floating):
-        raise TypeError(f"{name} must be a floating-point array, got dtype {x.dtype}")
+    if not np.issubdtype(x.dtype, dtype_class):
+        raise TypeError(f"{name} must be a{kind} array, got dtype {x.dtype}")
     if ndim is not None and x.ndim != ndim:
         raise ValueError(
             f"{name} must have {ndim} dimensions, got shape {x.shape} ({x.ndim} dimensions)"
         )
     return x
+
+
+def check_float_array(name, x, ndim=None):
+    """Raise TypeError unless ``x`` is a floating-point ndarray (of ``ndim`` dimensions)."""
+    return _check_array(name, x, " floating-point", np.floating, ndim)
 
 
 def check_int_array(name, x, ndim=None):
     """Raise TypeError unless ``x`` is an integer ndarray (of ``ndim`` dimensions)."""
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"{name} must be a NumPy array, got {type(x).__name__}")
-    if not np.issubdtype(x.dtype, np.integer):
-        raise TypeError(f"{name} must be an integer array, got dtype {x.dtype}")
-    if ndim is not None and x.ndim != ndim:
-        raise ValueError(
-            f"{name} must have {ndim} dimensions, got shape {x.shape} ({x.ndim} dimensions)"
-        )
-    return x
+    return _check_array(name, x, "n integer", np.integer, ndim)
 
 
 def _fmt(shape, letters):
@@ -120,23 +116,33 @@ def check_state_matches_params(name, state, p, where):
         )
 
 
-def check_sequence(X, states, p, param_shapes, where):
-    """Validate a sequence call: X (T, B, D), each state (B, H), and p for (D, H).
-
-    Args:
-        X: the input sequence.
-        states: [(name, array)] initial states, all (B, H).
-        p: the parameter dict; param_shapes(D, H) gives its expected shapes.
-        where: the calling function's name, used in messages.
-    """
-    check_float_array("X", X, ndim=3)
+def _check_call(x_name, x, batch_axis, states, p, param_shapes, where):
+    """x (ndim 2 or 3, batch on batch_axis), each state (B, H), and p for (D, H)."""
+    check_float_array(x_name, x, ndim=batch_axis + 2)
     for name, s in states:
         check_float_array(name, s, ndim=2)
-    check_batch(("X", X, 1), *[(name, s, 0) for name, s in states])
+    check_batch((x_name, x, batch_axis), *[(name, s, 0) for name, s in states])
     for name, s in states[1:]:
         check_shape(name, s, states[0][1].shape, ("B", "H"))
     check_state_matches_params(*states[0], p, where)
-    check_params(p, param_shapes(X.shape[2], states[0][1].shape[1]), where)
+    check_params(p, param_shapes(x.shape[-1], states[0][1].shape[1]), where)
+
+
+def check_step(x_t, states, p, param_shapes, where):
+    """Validate a step call: x_t (B, D), each state (B, H), and p for (D, H).
+
+    Args:
+        x_t: the input at time t.
+        states: [(name, array)] previous states, all (B, H), e.g. [("h_prev", h_prev)].
+        p: the parameter dict; param_shapes(D, H) gives its expected shapes.
+        where: the calling function's name, used in messages.
+    """
+    _check_call("x_t", x_t, 0, states, p, param_shapes, where)
+
+
+def check_sequence(X, states, p, param_shapes, where):
+    """Validate a sequence call: X (T, B, D), each initial state (B, H), and p for (D, H)."""
+    _check_call("X", X, 1, states, p, param_shapes, where)
 
 
 def hidden_size(p, key="W_h"):

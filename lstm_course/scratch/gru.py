@@ -24,12 +24,10 @@ from typing import NamedTuple
 import numpy as np
 
 from lstm_course.scratch._checks import (
-    check_batch,
     check_float_array,
-    check_params,
     check_sequence,
     check_shape,
-    check_state_matches_params,
+    check_step,
     hidden_size,
 )
 from lstm_course.scratch.activations import sigmoid
@@ -111,11 +109,7 @@ def gru_step_forward(x_t, h_prev, p):
     Returns:
         h: (B, H) new hidden state; cache for gru_step_backward.
     """
-    check_float_array("x_t", x_t, ndim=2)
-    check_float_array("h_prev", h_prev, ndim=2)
-    check_batch(("x_t", x_t, 0), ("h_prev", h_prev, 0))
-    check_state_matches_params("h_prev", h_prev, p, "gru_step_forward")
-    check_params(p, gru_param_shapes(x_t.shape[1], h_prev.shape[1]), "gru_step_forward")
+    check_step(x_t, [("h_prev", h_prev)], p, gru_param_shapes, "gru_step_forward")
     a_x = x_t @ p["W_x"] + p["b_x"]  # (B, 3H)
     a_h = h_prev @ p["W_h"] + p["b_h"]  # (B, 3H)
     h, r, z, n, a_hn = _cell(a_x, a_h, h_prev)

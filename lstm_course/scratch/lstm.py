@@ -19,12 +19,10 @@ from typing import NamedTuple
 import numpy as np
 
 from lstm_course.scratch._checks import (
-    check_batch,
     check_float_array,
-    check_params,
     check_sequence,
     check_shape,
-    check_state_matches_params,
+    check_step,
     hidden_size,
 )
 from lstm_course.scratch.activations import sigmoid
@@ -105,13 +103,8 @@ def lstm_step_forward(x_t, h_prev, c_prev, p):
     Returns:
         h, c: (B, H) new state; cache for lstm_step_backward.
     """
-    check_float_array("x_t", x_t, ndim=2)
-    check_float_array("h_prev", h_prev, ndim=2)
-    check_float_array("c_prev", c_prev, ndim=2)
-    check_batch(("x_t", x_t, 0), ("h_prev", h_prev, 0), ("c_prev", c_prev, 0))
-    check_shape("c_prev", c_prev, h_prev.shape, ("B", "H"))
-    check_state_matches_params("h_prev", h_prev, p, "lstm_step_forward")
-    check_params(p, lstm_param_shapes(x_t.shape[1], h_prev.shape[1]), "lstm_step_forward")
+    states = [("h_prev", h_prev), ("c_prev", c_prev)]
+    check_step(x_t, states, p, lstm_param_shapes, "lstm_step_forward")
     a = x_t @ p["W_x"] + h_prev @ p["W_h"] + p["b"]  # (B, 4H) all gate pre-activations at once
     i, f, g, o, c, tanh_c = _cell(a, c_prev)
     h = o * tanh_c

@@ -13,12 +13,10 @@ from typing import NamedTuple
 import numpy as np
 
 from lstm_course.scratch._checks import (
-    check_batch,
     check_float_array,
-    check_params,
     check_sequence,
     check_shape,
-    check_state_matches_params,
+    check_step,
     hidden_size,
 )
 
@@ -75,11 +73,7 @@ def rnn_step_forward(x_t, h_prev, p, nonlinearity="tanh"):
     Returns:
         h: (B, H) new hidden state; cache for rnn_step_backward.
     """
-    check_float_array("x_t", x_t, ndim=2)
-    check_float_array("h_prev", h_prev, ndim=2)
-    check_batch(("x_t", x_t, 0), ("h_prev", h_prev, 0))
-    check_state_matches_params("h_prev", h_prev, p, "rnn_step_forward")
-    check_params(p, rnn_param_shapes(x_t.shape[1], h_prev.shape[1]), "rnn_step_forward")
+    check_step(x_t, [("h_prev", h_prev)], p, rnn_param_shapes, "rnn_step_forward")
     _check_nonlinearity(nonlinearity)
     h = _phi(x_t @ p["W_x"] + h_prev @ p["W_h"] + p["b"], nonlinearity)
     return h, RNNStepCache(x_t, h_prev, h, p, nonlinearity)
