@@ -131,7 +131,7 @@ import numpy as np
 np_state, py_state = np.random.get_state()[1].copy(), random.getstate()
 import lstm_course
 from lstm_course import scratch
-assert scratch.lstm.lstm_forward and scratch.torch_params.params_from_torch
+assert scratch.lstm.lstm_forward and scratch.attention.additive_attention_forward
 assert (np.random.get_state()[1] == np_state).all(), "NumPy's global generator was touched"
 assert random.getstate() == py_state, "Python's generator was touched"
 heavy = sorted(m for m in ("torch", "matplotlib", "ipywidgets", "tqdm") if m in sys.modules)

@@ -11,6 +11,7 @@ it is called.
 
 from lstm_course.scratch import (
     activations,
+    attention,
     gradcheck,
     gru,
     layers,
@@ -24,6 +25,7 @@ from lstm_course.scratch import (
 
 __all__ = [
     "activations",
+    "attention",
     "gradcheck",
     "gru",
     "layers",
