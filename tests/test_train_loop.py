@@ -309,3 +309,24 @@ def test_fit_moves_model_and_cpu_batches_to_cuda(tmp_path):
     model.eval()
     expected = model(X.cuda())[0].cpu()
     assert torch.allclose(cpu_model(X)[0], expected, atol=1e-5)
+
+
+def test_scheduler_decays_the_learning_rate_and_records_it():
+    model = torch.nn.Linear(2, 1)
+    batch = (torch.ones(4, 2), torch.zeros(4, 1))
+
+    def loss_fn(model, batch):
+        x, y = batch
+        return torch.nn.functional.mse_loss(model(x), y)
+
+    history = fit(
+        model,
+        [batch],
+        loss_fn,
+        steps=6,
+        lr=0.1,
+        device="cpu",
+        progress=False,
+        scheduler=lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5),
+    )
+    assert history.series("lr")[1] == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025, 0.025])

@@ -162,6 +162,7 @@ def fit(
     epochs=None,
     optimizer=None,
     lr=1e-3,
+    scheduler=None,
     device=None,
     clip_norm=1.0,
     stateful=False,
@@ -184,6 +185,10 @@ def fit(
             ``stateful=True`` it is ``loss_fn(model, batch, state) -> (loss, metrics, state)``.
         steps, epochs: when to stop; at least one, and the first reached wins.
         optimizer: default ``torch.optim.Adam(model.parameters(), lr=lr)`` (then ``lr`` is used).
+        scheduler: learning-rate decay, as ``scheduler(optimizer) -> torch.optim.lr_scheduler``
+            (a function, because the default optimizer is made here), stepped after every
+            optimizer step, e.g. ``lambda opt: torch.optim.lr_scheduler.StepLR(opt, 500, 0.5)``.
+            The learning rate is then recorded as the metric ``lr``.
         device: default ``lstm_course.device()``: CUDA, else MPS, else CPU.
         clip_norm: rescale the gradients so that their global L2 norm is at most this; None: no
             clipping. The norm *before* clipping is recorded in ``history.grad_norm``.
@@ -218,6 +223,8 @@ def fit(
     params = [p for p in model.parameters() if p.requires_grad]
     if optimizer is None:
         optimizer = torch.optim.Adam(params, lr=lr)
+    if scheduler is not None:
+        scheduler = scheduler(optimizer)
     target_name, target_check = _make_target(target)
     if live_plot is True:
         from lstm_course.train.live_plot import LiveLossPlot
@@ -240,6 +247,9 @@ def fit(
             loss, norm, metrics, state = _step(
                 model, batch, state, loss_fn, optimizer, params, clip_norm, stateful
             )
+            if scheduler is not None:
+                metrics["lr"] = optimizer.param_groups[0]["lr"]  # the rate this step used
+                scheduler.step()
             history.record_step(loss, norm, time.perf_counter() - start, metrics)
             if last:
                 history.epochs += 1
