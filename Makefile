@@ -12,7 +12,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # Unit tests run in 2 processes with 1 thread each: more threads than cores slows torch 10-100x.
 ONE_THREAD := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
-.PHONY: install test lint unit nbval lab clean
+.PHONY: install test lint unit nbval lab bench clean
 
 install: $(STAMP)
 
@@ -42,6 +42,10 @@ nbval: install
 
 lab: install
 	$(BIN)/jupyter lab --notebook-dir=. $(ALLOW_ROOT) $(LAB_ARGS)
+
+# Forward+backward timings of our modules against torch.nn (a measurement, not a test).
+bench: install
+	$(BIN)/python -m lstm_course.bench --markdown build/bench.md --json build/bench.json
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build
