@@ -75,29 +75,35 @@ def run(kinds=KINDS, shapes=SHAPES, device=None, threads=2, repeats=7):
     for kind in kinds:
         for shape in shapes:
             t = measure(kind, shape, device, repeats=repeats)
-            rows.append({
-                "kind": kind,
-                "T, B, D, H": shape,
-                "device": str(device),
-                "threads": threads if device.type == "cpu" else None,
-                "torch.nn ms": 1e3 * t["torch.nn"],
-                "ours ms": 1e3 * t["ours"],
-                "ratio": t["ours"] / t["torch.nn"],
-            })
+            rows.append(
+                {
+                    "kind": kind,
+                    "T, B, D, H": shape,
+                    "device": str(device),
+                    "threads": threads if device.type == "cpu" else None,
+                    "torch.nn ms": 1e3 * t["torch.nn"],
+                    "ours ms": 1e3 * t["ours"],
+                    "ratio": t["ours"] / t["torch.nn"],
+                }
+            )
             print(_row(rows[-1]), flush=True)
     return rows
 
 
 def _row(r):
     shape = ", ".join(map(str, r["T, B, D, H"]))
-    return (f"| {r['kind'].upper()} | ({shape}) | {r['device']} | {r['torch.nn ms']:.1f} | "
-            f"{r['ours ms']:.1f} | {r['ratio']:.2f}x |")
+    return (
+        f"| {r['kind'].upper()} | ({shape}) | {r['device']} | {r['torch.nn ms']:.1f} | "
+        f"{r['ours ms']:.1f} | {r['ratio']:.2f}x |"
+    )
 
 
 def table(rows):
     """The results as a Markdown table."""
-    head = ("| model | (T, B, D, H) | device | torch.nn fwd+bwd (ms) | lstm_course (ms) | ratio |\n"
-            "|---|---|---|---:|---:|---:|")
+    head = (
+        "| model | (T, B, D, H) | device | torch.nn fwd+bwd (ms) | lstm_course (ms) | ratio |\n"
+        "|---|---|---|---:|---:|---:|"
+    )
     return "\n".join([head] + [_row(r) for r in rows])
 
 
