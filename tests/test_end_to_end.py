@@ -8,8 +8,13 @@ import torch
 from torch import nn
 
 from lstm_course import modules, set_seed
-from lstm_course.data import AddingProblem, Vocab, make_loader, stdlib_docstring_corpus
-from lstm_course.data import stream_batches
+from lstm_course.data import (
+    AddingProblem,
+    Vocab,
+    make_loader,
+    stdlib_docstring_corpus,
+    stream_batches,
+)
 from lstm_course.train import fit
 
 
