@@ -37,7 +37,8 @@ nbval: install
 	@if [ -z "$(NOTEBOOKS)" ]; then \
 		echo "nbval: no notebooks in $(NOTEBOOK_DIRS) yet"; \
 	else \
-		$(BIN)/pytest --nbval-lax --nbval-current-env -p no:cacheprovider $(NOTEBOOKS); \
+		$(BIN)/pytest --nbval-lax --nbval-current-env --nbval-sanitize-with .nbval-sanitize.cfg \
+			-p no:cacheprovider --durations=10 $(NOTEBOOKS); \
 	fi
 
 lab: install
