@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from lstm_course.modules._base import RecurrentBase
+from lstm_course.modules._fused_lstm import lstm_layer
 from lstm_course.modules.cells import NONLINEARITIES, gru_cell, lstm_cell, rnn_cell
 
 _SHAPES = """
@@ -137,7 +138,10 @@ class LSTM(RecurrentBase):
         extra="""
         proj_size: must be 0; projections are not supported.
         forget_bias: keyword only, a number or None (see above).
-        peephole: keyword only, add the peephole weights weight_ch_l{k} (see above).""",
+        peephole: keyword only, add the peephole weights weight_ch_l{k} (see above).
+        fused: keyword only; True (default) runs each layer and direction as one autograd
+            Function (_fused_lstm.py, the same equations, faster); False runs the step-by-step
+            reference loop. Peepholes and record_gates() always use the reference loop.""",
         hx_note="\n            For the LSTM a tuple (h_0, c_0) of two such tensors.",
         hn_note="\n            For the LSTM a tuple (h_n, c_n).",
     )
@@ -161,6 +165,7 @@ class LSTM(RecurrentBase):
         *,
         forget_bias=1.0,
         peephole=False,
+        fused=True,
     ):
         if proj_size != 0:
             raise ValueError(
@@ -185,7 +190,7 @@ class LSTM(RecurrentBase):
             device,
             dtype,
         )
-        self.forget_bias, self.peephole = forget_bias, peephole
+        self.forget_bias, self.peephole, self.fused = forget_bias, peephole, bool(fused)
         if peephole:  # registered after torch's parameters: they keep torch's seeded values
             for layer in range(num_layers):
                 for suffix in self._suffixes(layer):
@@ -206,7 +211,8 @@ class LSTM(RecurrentBase):
     def extra_repr(self):
         s = super().extra_repr()
         s += "" if self.forget_bias == 1.0 else f", forget_bias={self.forget_bias}"
-        return s + (", peephole=True" if self.peephole else "")
+        s += ", peephole=True" if self.peephole else ""
+        return s + ("" if self.fused else ", fused=False")
 
     def record_gates(self):
         """Context manager recording every gate during the forward passes inside it.
@@ -219,6 +225,24 @@ class LSTM(RecurrentBase):
         a later forward inside the block overwrites an earlier one. h_t = o * tanh(c).
         """
         return self._record()
+
+    def _fast(self, w):
+        """Whether the fused Function (_fused_lstm.py) computes what the reference loop would."""
+        return self.fused and w.W_ch is None and self._trace is None
+
+    def _project(self, X, w):
+        """On the fast path, Gx = b + X W_ih^T in one addmm: one (T, B, 4H) tensor, not two."""
+        if not self._fast(w) or w.b_ih is None:
+            return super()._project(X, w)
+        T, B, D = X.shape
+        return torch.addmm(w.b_ih + w.b_hh, X.reshape(T * B, D), w.W_ih.T).view(T, B, -1)
+
+    def _scan(self, Gx, state, w, mask, key):
+        """The fused Function on the fast path, else the reference loop."""
+        if self._fast(w):
+            output, h, c = lstm_layer(Gx, *state, w.W_hh, mask, reverse=key[1] == 1)
+            return output, (h, c)
+        return super()._scan(Gx, state, w, mask, key)
 
     def _step(self, gx_t, state, w):
         h_prev, c_prev = state
