@@ -32,12 +32,13 @@ lint: install
 unit: install
 	$(ONE_THREAD) $(BIN)/pytest -n 2 tests
 
-# Every notebook is executed, one at a time (each may use both cores).
+# Every notebook is executed, one at a time. One thread: the course's models are small, so a
+# second thread gains little, and on a machine with anything else running it costs 10-100x.
 nbval: install
 	@if [ -z "$(NOTEBOOKS)" ]; then \
 		echo "nbval: no notebooks in $(NOTEBOOK_DIRS) yet"; \
 	else \
-		$(BIN)/pytest --nbval-lax --nbval-current-env --nbval-sanitize-with .nbval-sanitize.cfg \
+		$(ONE_THREAD) $(BIN)/pytest --nbval-lax --nbval-current-env --nbval-sanitize-with .nbval-sanitize.cfg \
 			-p no:cacheprovider --durations=10 $(NOTEBOOKS); \
 	fi
 
