@@ -12,7 +12,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # Unit tests run in 2 processes with 1 thread each: more threads than cores slows torch 10-100x.
 ONE_THREAD := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
-.PHONY: install test lint unit nbval lab bench clean
+.PHONY: install test lint unit nbval lab bench exercises clean
 
 install: $(STAMP)
 
@@ -21,6 +21,12 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -c constraints.txt -e ".[dev]"
+	# nbgrader is here for its preprocessors and its CLI; its JupyterLab menus and server
+	# extensions would only confuse students, so they are switched off inside this venv.
+	$(BIN)/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader
+	$(BIN)/jupyter server extension disable --sys-prefix nbgrader.server_extensions.formgrader \
+		nbgrader.server_extensions.assignment_list nbgrader.server_extensions.course_list \
+		nbgrader.server_extensions.validate_assignment
 	touch $@
 
 test: lint unit nbval
@@ -48,6 +54,10 @@ lab: install
 # Forward+backward timings of our modules against torch.nn (a measurement, not a test).
 bench: install
 	$(BIN)/python -m lstm_course.bench --markdown build/bench.md --json build/bench.json
+
+# Student copies exercises/*.ipynb from the masters solutions/*.ipynb (nbgrader's preprocessors).
+exercises: install
+	$(BIN)/lstm-course exercises
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build

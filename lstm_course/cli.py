@@ -1,0 +1,264 @@
+"""The ``lstm-course`` command: exercises, grading and benchmarks
+(``python -m lstm_course``).
+
+    lstm-course exercises                 # exercises/*.ipynb from solutions/*.ipynb
+    lstm-course grade submissions/*.ipynb --out grades.csv
+    lstm-course bench --device cpu
+
+Each subcommand is a ``Command``: a name, a one-line help, a function that adds its arguments
+and one that runs it. A new one (figures, slides, train) is one more entry in ``COMMANDS``.
+Heavy imports happen inside the run functions, so ``--help`` answers at once. A failure ends
+with a one-line message and a non-zero exit status: 2 for a wrong command line or missing
+input, 1 when the command ran and found a problem.
+"""
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class UsageError(Exception):
+    """The command line asks for something impossible (exit status 2)."""
+
+
+class CommandError(Exception):
+    """The command ran and found a problem (exit status 1)."""
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    configure: object  # configure(parser): add the arguments
+    run: object  # run(args, extra) -> exit status
+    passthrough: bool = False  # arguments go, unparsed, to another program's main
+
+
+def _repo_dir(name):
+    """./name when it exists, else name/ beside the installed package (an editable install)."""
+    here = Path(name)
+    if here.is_dir():
+        return here
+    beside = Path(__file__).resolve().parents[1] / name
+    return beside if beside.is_dir() else here
+
+
+# exercises ------------------------------------------------------------------------------------
+
+
+def _configure_exercises(parser):
+    parser.add_argument(
+        "--solutions", type=Path, help="folder of master notebooks (default: solutions/)"
+    )
+    parser.add_argument(
+        "--exercises",
+        type=Path,
+        help="folder for the student copies (default: exercises/ beside the solutions folder)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if an exercise is missing or out of date",
+    )
+
+
+def _run_exercises(args, extra):
+    from lstm_course.grading import authoring
+
+    solutions = args.solutions or _repo_dir("solutions")
+    exercises = args.exercises or solutions.parent / "exercises"  # beside solutions/
+    if not solutions.is_dir():
+        raise UsageError(f"no solutions folder at {solutions}")
+    try:
+        results = authoring.generate_all(solutions, exercises, check_only=args.check)
+    except (ValueError, RuntimeError) as error:  # a malformed master: say which and why
+        raise CommandError(str(error)) from None
+    if not results:
+        print(f"no master notebooks in {solutions}/: nothing to generate")
+        return 0
+    stale = [target for _, target, changed in results if changed]
+    for master, target, changed in results:
+        if args.check:
+            print(f"{'out of date' if changed else 'up to date'}: {target}")
+        else:
+            print(f"{'wrote' if changed else 'up to date'}: {target} (from {master})")
+    if args.check and stale:
+        raise CommandError(f"{len(stale)} exercise(s) out of date: run `make exercises`")
+    return 0
+
+
+# grade ----------------------------------------------------------------------------------------
+
+
+def _configure_grade(parser):
+    parser.add_argument("paths", nargs="+", type=Path, help="student notebooks, or folders of them")
+    parser.add_argument(
+        "--master",
+        type=Path,
+        help="the master notebook, or a folder of masters (default: solutions/); with a"
+        " folder, each notebook's master is the one whose name its file name contains",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        action="append",
+        default=[],
+        help="write the grades to this .csv or .json file (repeat for both)",
+    )
+    parser.add_argument(
+        "--cell-timeout",
+        type=float,
+        default=120.0,
+        metavar="S",
+        help="seconds one cell may run (default 120)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=1800.0,
+        metavar="S",
+        help="seconds one notebook may run in all (default 1800)",
+    )
+
+
+def _submissions(paths):
+    found = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise UsageError(f"no such notebook or folder: {path}")
+    if not found:
+        raise UsageError("no notebooks to grade in " + ", ".join(map(str, paths)))
+    return found
+
+
+def _masters_for(submissions, master):
+    from lstm_course.grading import authoring, grader, markup
+
+    master = master or _repo_dir("solutions")
+    if not master.exists():
+        raise UsageError(f"no master notebook or folder at {master}")
+    candidates = sorted(master.glob("*.ipynb")) if master.is_dir() else [master]
+    pairs = []
+    for submission in submissions:
+        chosen = master if master.is_file() else grader.find_master(submission, candidates)
+        if chosen is None:
+            raise UsageError(
+                f"no master for {submission} in {master}/: its file name must contain an"
+                " exercise's name (e.g. 01_rnn.ipynb), or pass --master"
+            )
+        pairs.append((submission, chosen))
+    for chosen in sorted({m for _, m in pairs}):
+        try:
+            authoring.generate_exercise(markup.read(chosen), chosen.name)
+        except Exception as error:  # unreadable or not a usable master
+            raise UsageError(f"master {chosen} is not usable: {error}") from None
+    return pairs
+
+
+def _run_grade(args, extra):
+    from lstm_course.grading import grader, report
+
+    if args.cell_timeout <= 0 or args.timeout <= 0:
+        raise UsageError("--cell-timeout and --timeout must be positive")
+    for out in args.out:
+        if out.suffix.lower() not in report.FORMATS:
+            raise UsageError(f"--out {out}: the name must end in .csv or .json")
+    pairs = _masters_for(_submissions(args.paths), args.master)
+    results = []
+    for index, (submission, master) in enumerate(pairs, start=1):
+        print(f"[{index}/{len(pairs)}] grading {submission} ...", file=sys.stderr, flush=True)
+        result = grader.grade_submission(
+            submission, master, cell_timeout=args.cell_timeout, timeout=args.timeout
+        )
+        results.append(result)
+        print(report.progress(index, len(pairs), result), file=sys.stderr, flush=True)
+    for out in args.out:
+        report.write(results, out)
+        print(f"wrote {out}", file=sys.stderr)
+    print(report.summary(results))
+    return 0
+
+
+# bench ----------------------------------------------------------------------------------------
+
+
+def _run_bench(args, extra):
+    from lstm_course import bench
+
+    program = sys.argv[0]
+    sys.argv[0] = "lstm-course bench"  # so bench's own --help names the right command
+    try:
+        return bench.main(extra)
+    finally:
+        sys.argv[0] = program
+
+
+COMMANDS = (
+    Command(
+        "exercises",
+        "generate exercises/*.ipynb (student copies) from solutions/*.ipynb",
+        _configure_exercises,
+        _run_exercises,
+    ),
+    Command(
+        "grade",
+        "grade student notebooks offline against their masters",
+        _configure_grade,
+        _run_grade,
+    ),
+    Command(
+        "bench",
+        "time our recurrent modules against torch.nn (see `lstm-course bench --help`)",
+        lambda parser: None,
+        _run_bench,
+        passthrough=True,
+    ),
+)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="lstm-course",
+        description="The lstm-course command: exercises, grading and benchmarks.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        sub = commands.add_parser(
+            command.name,
+            help=command.help,
+            description=command.help,
+            add_help=not command.passthrough,
+        )
+        command.configure(sub)
+        sub.set_defaults(_command=command)
+    return parser
+
+
+def main(argv=None):
+    """Run the command line; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    command = args._command
+    if extra and not command.passthrough:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        return int(command.run(args, extra) or 0)
+    except UsageError as error:
+        print(f"lstm-course {command.name}: error: {error}", file=sys.stderr)
+        return 2
+    except CommandError as error:
+        print(f"lstm-course {command.name}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"lstm-course {command.name}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
