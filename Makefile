@@ -12,7 +12,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # Unit tests run in 2 processes with 1 thread each: more threads than cores slows torch 10-100x.
 ONE_THREAD := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
-.PHONY: install test lint unit nbval lab bench exercises clean
+.PHONY: install test lint unit nbval lab bench exercises slides clean
 
 install: $(STAMP)
 
@@ -58,6 +58,11 @@ bench: install
 # Student copies exercises/*.ipynb from the masters solutions/*.ipynb (nbgrader's preprocessors).
 exercises: install
 	$(BIN)/lstm-course exercises
+
+# Reveal.js decks of the lectures in build/slides/ (open build/slides/index.html). Offline:
+# reveal.js and MathJax are vendored in lstm_course/slides/vendor/; outputs are not re-run.
+slides: install
+	$(BIN)/lstm-course slides --out build/slides
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build

@@ -1,8 +1,10 @@
-"""The ``lstm-course`` command: exercises, grading and benchmarks
+"""The ``lstm-course`` command: exercises, grading, training and benchmarks
 (``python -m lstm_course``).
 
     lstm-course exercises                 # exercises/*.ipynb from solutions/*.ipynb
     lstm-course grade submissions/*.ipynb --out grades.csv
+    lstm-course train ntm-copy --out lstm_course/ntm/checkpoints/
+    lstm-course slides                    # build/slides/*.slides.html from lectures/*.ipynb
     lstm-course bench --device cpu
 
 Each subcommand is a ``Command``: a name, a one-line help, a function that adds its arguments
@@ -16,6 +18,8 @@ import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from lstm_course import slides  # cheap: nbconvert loads only when a deck is built
 
 
 class UsageError(Exception):
@@ -198,6 +202,54 @@ def _run_bench(args, extra):
         sys.argv[0] = program
 
 
+# train ----------------------------------------------------------------------------------------
+
+TRAIN_TASKS = ("ntm-copy", "lstm-copy")
+
+
+def _configure_train(parser):
+    parser.add_argument(
+        "task",
+        choices=TRAIN_TASKS,
+        help="ntm-copy: the NTM of lecture 10 on the copy task; lstm-copy: its LSTM baseline",
+    )
+    parser.add_argument("--steps", type=int, help="optimiser steps (default: the recipe's)")
+    parser.add_argument("--seed", type=int, default=0, help="weights and batches (default 0)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("runs"),
+        help="checkpoint file (.pt), or a folder for TASK.pt; the log goes beside it as .log"
+        " (default: runs/)",
+    )
+    parser.add_argument("--device", help="cpu, cuda or mps (default: the fastest available)")
+
+
+def _run_train(args, extra):
+    from dataclasses import replace
+
+    import torch
+
+    from lstm_course import device as best_device
+    from lstm_course.ntm import train
+
+    if args.steps is not None and args.steps < 1:
+        raise UsageError(f"--steps must be a positive int, got {args.steps}")
+    if args.seed < 0:
+        raise UsageError(f"--seed must be >= 0, got {args.seed}")
+    recipe = train.NTM_COPY if args.task == "ntm-copy" else train.LSTM_COPY
+    recipe = replace(recipe, seed=args.seed, steps=args.steps or recipe.steps)
+    out = args.out if args.out.suffix == ".pt" else args.out / f"{args.task.replace('-', '_')}.pt"
+    try:
+        device = torch.device(args.device) if args.device else best_device()
+        torch.empty(0, device=device)  # fails now, not after the set-up, if it is not there
+    except (RuntimeError, AssertionError) as error:
+        raise UsageError(f"--device {args.device}: {error}") from None
+    command = f"lstm-course train {args.task} --steps {recipe.steps} --seed {recipe.seed}"
+    train.train_logged(recipe, out, device=device, command=command)
+    return 0
+
+
 COMMANDS = (
     Command(
         "exercises",
@@ -212,6 +264,18 @@ COMMANDS = (
         _run_grade,
     ),
     Command(
+        "train",
+        "train a model the lectures ship a checkpoint of (ntm-copy, lstm-copy)",
+        _configure_train,
+        _run_train,
+    ),
+    Command(
+        "slides",
+        "build offline reveal.js slide decks of the lectures into build/slides/",
+        slides.configure,
+        slides.run,
+    ),
+    Command(
         "bench",
         "time our recurrent modules against torch.nn (see `lstm-course bench --help`)",
         lambda parser: None,
@@ -224,7 +288,7 @@ COMMANDS = (
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="lstm-course",
-        description="The lstm-course command: exercises, grading and benchmarks.",
+        description="The lstm-course command: exercises, grading, training and benchmarks.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:

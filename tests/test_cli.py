@@ -1,4 +1,5 @@
-"""The lstm-course command line: help, exit statuses, exercises, a class grading run, bench."""
+"""The lstm-course command line: help, exit statuses, exercises, a class grading run, bench,
+train."""
 
 import csv
 import json
@@ -22,10 +23,12 @@ RIGHT = {
 @pytest.mark.parametrize(
     "argv, expected",
     [
-        ([], ["exercises", "grade", "bench"]),
+        ([], ["exercises", "grade", "train", "slides", "bench"]),
         (["exercises"], ["--solutions", "--exercises", "--check"]),
         (["grade"], ["--master", "--out", "--cell-timeout", "--timeout"]),
         (["bench"], ["usage: lstm-course bench", "--device", "--threads"]),
+        (["slides"], ["--out"]),
+        (["train"], ["ntm-copy", "lstm-copy", "--steps", "--seed", "--out", "--device"]),
     ],
 )
 def test_every_command_has_help(argv, expected, capsys):
@@ -173,3 +176,30 @@ def test_grading_a_class_writes_csv_and_json_and_survives_a_crash(course, capsys
     assert "the kernel died" in bob["feedback"]
     data = json.loads((course / "grades.json").read_text())
     assert [s["student"] for s in data["submissions"]] == ["alice", "bob", "carol"]
+
+
+def test_train_ntm_copy_writes_a_checkpoint_and_its_log(tmp_path, capsys):
+    from lstm_course.ntm.train import load_copy_model
+
+    assert cli.main(["train", "ntm-copy", "--steps", "5", "--out", str(tmp_path)]) == 0
+    model, recipe, history = load_copy_model(tmp_path / "ntm_copy.pt", device="cpu")
+    assert recipe.model == "ntm" and recipe.steps == 5 and history.steps == 5
+    log = (tmp_path / "ntm_copy.log").read_text().splitlines()
+    assert log[0] == "# lstm-course train ntm-copy --steps 5 --seed 0"
+    assert log[3].startswith("step      5  loss ") and "5 steps done" in log[4]
+    assert log[-2].startswith("# held-out bit errors per sequence: L=12 ")
+    assert log[-1].endswith(f"wrote {tmp_path / 'ntm_copy.pt'}")
+    assert "held-out bit errors" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "ntm-copy", "--steps", "0"], "--steps must be a positive int, got 0"),
+        (["train", "lstm-copy", "--seed", "-1"], "--seed must be >= 0, got -1"),
+        (["train", "ntm-copy", "--device", "nowhere"], "--device nowhere"),
+    ],
+)
+def test_train_usage_errors_exit_2(argv, message, capsys):
+    assert cli.main(argv) == 2
+    assert message in capsys.readouterr().err
