@@ -12,7 +12,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # Unit tests run in 2 processes with 1 thread each: more threads than cores slows torch 10-100x.
 ONE_THREAD := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
-.PHONY: install test lint unit nbval lab bench exercises slides clean
+.PHONY: install test lint unit nbval lab bench exercises slides clean test-browser
 
 install: $(STAMP)
 
@@ -29,14 +29,15 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 		nbgrader.server_extensions.validate_assignment
 	touch $@
 
-test: lint unit nbval
+# CI (CI=true, root) also runs the real-browser test; a newcomer's `make test` needs no root.
+test: lint unit nbval $(if $(CI),test-browser)
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 unit: install
-	$(ONE_THREAD) $(BIN)/pytest -n 2 tests
+	$(ONE_THREAD) $(BIN)/pytest -n 2 tests --ignore=tests/browser
 
 # Every notebook is executed, one at a time. One thread: the course's models are small, so a
 # second thread gains little, and on a machine with anything else running it costs 10-100x.
@@ -47,6 +48,12 @@ nbval: install
 		$(ONE_THREAD) $(BIN)/pytest --nbval-lax --nbval-current-env --nbval-sanitize-with .nbval-sanitize.cfg \
 			-p no:cacheprovider --durations=10 $(NOTEBOOKS); \
 	fi
+
+# Lecture 4 in a real JupyterLab in headless Chromium (Debian's; no browser download): run all
+# cells, check outputs and sliders, move a slider, see the plot redrawn; screenshot in build/browser/.
+test-browser: install
+	scripts/install-browser-deps
+	$(ONE_THREAD) $(BIN)/pytest -p no:cacheprovider tests/browser
 
 lab: install
 	$(BIN)/jupyter lab --notebook-dir=. $(ALLOW_ROOT) $(LAB_ARGS)
