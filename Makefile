@@ -12,7 +12,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # Unit tests run in 2 processes with 1 thread each: more threads than cores slows torch 10-100x.
 ONE_THREAD := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
-.PHONY: install test lint unit nbval lab bench exercises slides clean test-browser
+.PHONY: install test lint unit nbval lab bench exercises slides figures clean test-browser
 
 install: $(STAMP)
 
@@ -36,17 +36,19 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# loadgroup: the figure tests of one lecture share a worker, which computes their data once.
 unit: install
-	$(ONE_THREAD) $(BIN)/pytest -n 2 tests --ignore=tests/browser
+	$(ONE_THREAD) $(BIN)/pytest -n 2 --dist loadgroup tests --ignore=tests/browser
 
-# Every notebook is executed, one at a time. One thread: the course's models are small, so a
-# second thread gains little, and on a machine with anything else running it costs 10-100x.
+# Every notebook is executed, two at a time (loadfile: a notebook's cells stay in one worker),
+# each with one thread: the course's models are small, so a second thread gains little, and
+# more threads than cores cost 10-100x.
 nbval: install
 	@if [ -z "$(NOTEBOOKS)" ]; then \
 		echo "nbval: no notebooks in $(NOTEBOOK_DIRS) yet"; \
 	else \
-		$(ONE_THREAD) $(BIN)/pytest --nbval-lax --nbval-current-env --nbval-sanitize-with .nbval-sanitize.cfg \
-			-p no:cacheprovider --durations=10 $(NOTEBOOKS); \
+		$(ONE_THREAD) $(BIN)/pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env \
+			--nbval-sanitize-with .nbval-sanitize.cfg -p no:cacheprovider $(NOTEBOOKS); \
 	fi
 
 # Lecture 4 in a real JupyterLab in headless Chromium (Debian's; no browser download): run all
@@ -58,9 +60,15 @@ test-browser: install
 lab: install
 	$(BIN)/jupyter lab --notebook-dir=. $(ALLOW_ROOT) $(LAB_ARGS)
 
-# Forward+backward timings of our modules against torch.nn (a measurement, not a test).
+# Forward+backward timings of torch.nn, our modules and our NumPy code (a measurement, not a
+# test): build/bench.md, build/bench.json and build/bench.png.
 bench: install
-	$(BIN)/python -m lstm_course.bench --markdown build/bench.md --json build/bench.json
+	$(BIN)/python -m lstm_course.bench --markdown build/bench.md --json build/bench.json \
+		--plot build/bench.png
+
+# Every figure the lectures show, PNG and SVG, into figures/ (tests/test_figures.py compares).
+figures: install
+	$(ONE_THREAD) $(BIN)/lstm-course figures --jobs 2
 
 # Student copies exercises/*.ipynb from the masters solutions/*.ipynb (nbgrader's preprocessors).
 exercises: install

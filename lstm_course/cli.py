@@ -6,6 +6,7 @@
     lstm-course train ntm-copy --out lstm_course/ntm/checkpoints/
     lstm-course slides                    # build/slides/*.slides.html from lectures/*.ipynb
     lstm-course bench --device cpu
+    lstm-course figures --lecture 3       # figures/lecture03_*.png and .svg
 
 Each subcommand is a ``Command``: a name, a one-line help, a function that adds its arguments
 and one that runs it. A new one (figures, slides, train) is one more entry in ``COMMANDS``.
@@ -202,6 +203,56 @@ def _run_bench(args, extra):
         sys.argv[0] = program
 
 
+# figures --------------------------------------------------------------------------------------
+
+
+def _configure_figures(parser):
+    parser.add_argument(
+        "--lecture", type=int, nargs="+", metavar="N", help="only these lectures' figures"
+    )
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="only these figures")
+    parser.add_argument(
+        "--out", type=Path, default=Path("figures"), help="output folder (default: figures/)"
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=2, help="processes, one lecture each (default 2)"
+    )
+    parser.add_argument("--list", action="store_true", help="list the figures and stop")
+    parser.add_argument(
+        "--gallery",
+        type=Path,
+        metavar="README",
+        help="only rewrite the gallery section of this Markdown file (e.g. README.md)",
+    )
+
+
+def _run_figures(args, extra):
+    from lstm_course import figures
+
+    if args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    try:
+        names = figures.select(args.lecture, args.only)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if not names:
+        raise UsageError(f"no figures for lecture(s) {args.lecture}")
+    if args.gallery:
+        try:
+            changed = figures.update_gallery(args.gallery)
+        except (OSError, ValueError) as error:
+            raise UsageError(str(error)) from None
+        print(f"{args.gallery}: gallery {'updated' if changed else 'unchanged'}")
+        return 0
+    if args.list:
+        for name in names:
+            print(f"{name}: {figures.REGISTRY[name].title}")
+        return 0
+    print(f"{len(names)} figures into {args.out}/ ({args.jobs} processes)", file=sys.stderr)
+    figures.generate_parallel(names, args.out, jobs=args.jobs, log=print)
+    return 0
+
+
 # train ----------------------------------------------------------------------------------------
 
 TRAIN_TASKS = ("ntm-copy", "lstm-copy")
@@ -274,6 +325,12 @@ COMMANDS = (
         "build offline reveal.js slide decks of the lectures into build/slides/",
         slides.configure,
         slides.run,
+    ),
+    Command(
+        "figures",
+        "regenerate every lecture figure (PNG and SVG) into figures/",
+        _configure_figures,
+        _run_figures,
     ),
     Command(
         "bench",

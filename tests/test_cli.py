@@ -23,7 +23,8 @@ RIGHT = {
 @pytest.mark.parametrize(
     "argv, expected",
     [
-        ([], ["exercises", "grade", "train", "slides", "bench"]),
+        ([], ["exercises", "grade", "train", "slides", "figures", "bench"]),
+        (["figures"], ["--lecture", "--only", "--out", "--jobs", "--list", "--gallery"]),
         (["exercises"], ["--solutions", "--exercises", "--check"]),
         (["grade"], ["--master", "--out", "--cell-timeout", "--timeout"]),
         (["bench"], ["usage: lstm-course bench", "--device", "--threads"]),
@@ -203,3 +204,43 @@ def test_train_ntm_copy_writes_a_checkpoint_and_its_log(tmp_path, capsys):
 def test_train_usage_errors_exit_2(argv, message, capsys):
     assert cli.main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+# figures --------------------------------------------------------------------------------------
+
+
+def test_figures_lists_and_draws_one_figure(tmp_path, capsys):
+    assert cli.main(["figures", "--lecture", "1", "--list"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed and all(line.startswith("lecture01_") for line in listed)
+    name = "lecture01_folded_and_unrolled"
+    argv = ["figures", "--only", name, "--out", str(tmp_path), "--jobs", "1"]
+    assert cli.main(argv) == 0
+    assert name in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{name}.png", f"{name}.svg"]
+
+
+def test_figures_gallery_rewrites_only_its_section(tmp_path, capsys):
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n<!-- figures:start -->\nSTALE\n<!-- figures:end -->\ntail\n")
+    assert cli.main(["figures", "--gallery", str(readme)]) == 0
+    text = readme.read_text()
+    assert "STALE" not in text and text.endswith("<!-- figures:end -->\ntail\n")
+    assert '<img src="figures/lecture01_folded_and_unrolled.png"' in text
+    assert cli.main(["figures", "--gallery", str(readme)]) == 0
+    assert "gallery unchanged" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--only", "lecture99_nothing"], "no figure named lecture99_nothing"),
+        (["--lecture", "99"], "no figures for lecture(s) [99]"),
+        (["--jobs", "0"], "--jobs must be at least 1"),
+        (["--gallery", "missing.md"], "missing.md"),
+    ],
+)
+def test_figures_usage_errors_exit_2(argv, message, capsys):
+    assert cli.main(["figures", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lstm-course figures: error:") and message in err, err

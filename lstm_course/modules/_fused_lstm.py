@@ -110,30 +110,42 @@ class LSTMLayerFunction(torch.autograd.Function):
         torch.addcmul(Hs, Hs, o, value=-1.0, out=dA_o)  # o tanh(c) - o tanh(c) o
         Q = torch.addcmul(o, Hs, TC, value=-1.0)  # o - o tanh(c) tanh(c)
         padded = None if mask is None else ~mask
-        if padded is not None and dY is not None:
-            dY = dY.masked_fill(padded, 0.0)  # outputs at padded steps are constants
+        # dL/dh_t from the outputs, in a buffer of our own: at real steps each da_t W_hh is
+        # added to it in place (addmm_, the same product as addmm's), with no per-step copy.
+        if dY is None:
+            dH = None
+        elif padded is None:
+            dH = dY.clone()
+        else:
+            dH = dY.masked_fill(padded, 0.0)  # outputs at padded steps are constants
         A, A3, A_o = dA.unbind(0), dA.view(T, B, 4, H)[:, :, :3].unbind(0), dA_o.unbind(0)
         F, Q = f.unbind(0), Q.unbind(0)
-        dY_t = None if dY is None else dY.unbind(0)
+        dH_t = None if dH is None else dH.unbind(0)
         steps = list(range(T) if ctx.reverse else range(T - 1, -1, -1))
         dh = torch.zeros_like(h0) if dh_n is None else dh_n
+        if dH_t is not None:
+            dh = dh + dH_t[steps[0]]  # dL/dh_t: the output's and the future's
         dc = torch.zeros_like(c0) if dc_n is None else dc_n
-        if dY_t is not None:
-            dh = dh + dY_t[steps[0]]  # dL/dh_t: the output's and the future's
+        dC = torch.empty_like(Hs)  # dL/dc_t, each step's own buffer (no allocation in the loop)
+        dC_t, dC3 = dC.unbind(0), dC.unsqueeze(2).unbind(0)  # (B, H) and (B, 1, H) views
         for n, t in enumerate(steps):
-            dc_t = torch.addcmul(dc, dh, Q[t])  # h_t = o * tanh(c_t) is a second path into c_t
-            A3[t].mul_(dc_t.unsqueeze(1))
+            dc_t = torch.addcmul(dc, dh, Q[t], out=dC_t[t])  # h_t = o tanh(c_t): a 2nd path
+            A3[t].mul_(dC3[t])  # i, f, g: times dc_t
             A_o[t].mul_(dh)
-            dY_next = None if dY_t is None or n + 1 == T else dY_t[steps[n + 1]]
             if padded is None:
                 dc = dc_t.mul_(F[t])  # the conveyor belt: scaled only by the forget gate
-                dh = A[t] @ W_hh if dY_next is None else torch.addmm(dY_next, A[t], W_hh)
             else:  # a padded step passes the gradient through unchanged, and has da_t = 0
                 A[t].masked_fill_(padded[t], 0.0)
                 dc = torch.where(mask[t], dc_t.mul_(F[t]), dc)
+            # dh_{t-1} = da_t W_hh + dL/dh_{t-1} from the output (the same rounding as before:
+            # it decides the lectures' trained numbers)
+            dY_prev = None if dH_t is None or n + 1 == T else dH_t[steps[n + 1]]
+            if padded is None:
+                dh = A[t] @ W_hh if dY_prev is None else dY_prev.addmm_(A[t], W_hh)
+            else:
                 dh = torch.where(mask[t], A[t] @ W_hh, dh)
-                if dY_next is not None:
-                    dh.add_(dY_next)
+                if dY_prev is not None:
+                    dh.add_(dY_prev)
         dW_hh = None
         if ctx.needs_input_grad[3]:  # sum_t da_t^T h_{t-1}, one matmul for the sequence
             dW_hh = dA[t0].t() @ h0

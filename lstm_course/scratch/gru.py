@@ -30,6 +30,7 @@ from lstm_course.scratch._checks import (
     check_step,
     hidden_size,
 )
+from lstm_course.scratch._project import project, project_backward
 from lstm_course.scratch.activations import sigmoid
 
 
@@ -156,7 +157,7 @@ def gru_forward(X, h0, p):
         h0 = np.zeros((X.shape[1], hidden_size(p)), dtype=X.dtype)
     check_sequence(X, [("h0", h0)], p, gru_param_shapes, "gru_forward")
     T = X.shape[0]
-    A_x = X @ p["W_x"] + p["b_x"]  # (T, B, 3H) the input part of every step, in one matmul
+    A_x = project(X, p["W_x"], p["b_x"])  # (T, B, 3H) the input part of every step at once
     dtype = np.result_type(A_x, h0, p["W_h"], p["b_h"])
     H_all, R, Z, N, A_hn = (np.empty((T,) + h0.shape, dtype=dtype) for _ in range(5))
     h = h0
@@ -205,4 +206,4 @@ def gru_backward(dH_all, cache, dh_T=None):
         "b_x": dA_x_flat.sum(axis=0),
         "b_h": dA_h_flat.sum(axis=0),
     }
-    return dA_x @ p["W_x"].T, dh_next, grads
+    return project_backward(dA_x, p["W_x"]), dh_next, grads

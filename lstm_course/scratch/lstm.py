@@ -25,6 +25,7 @@ from lstm_course.scratch._checks import (
     check_step,
     hidden_size,
 )
+from lstm_course.scratch._project import project, project_backward
 from lstm_course.scratch.activations import sigmoid
 
 
@@ -138,6 +139,27 @@ def _unpack_state(state, name, B, H, dtype):
     return state
 
 
+# The sequence functions below compute the same equations as the step functions above, arranged
+# for speed: everything that does not depend on the recursion is done for all T steps at once
+# (the input matmul, the gate derivatives, the weight gradients), and the loop over t carries
+# only the state, writing into preallocated (T, B, *) arrays.
+#
+# One tanh call gives all four gates: sigma(a) = (1 + tanh(a / 2)) / 2, so with the i, f, o
+# columns of the pre-activation scaled by 1/2 (folded into W_x, W_h and b, once per call),
+# tanh of the whole (B, 4H) row followed by one multiply and one add by per-column constants
+# turns the i, f, o columns into sigmoids and leaves g = tanh(a_g). The identity is exact and,
+# like the stable sigmoid, never overflows.
+
+
+def _gate_affine(H, dtype):
+    """(4H,) scale and offset: gates = offset + scale * tanh(scale * a), i, f, o as sigmoids."""
+    scale = np.full(4 * H, 0.5, dtype=dtype)
+    scale[2 * H : 3 * H] = 1.0  # g: tanh itself
+    offset = np.full(4 * H, 0.5, dtype=dtype)
+    offset[2 * H : 3 * H] = 0.0
+    return scale, offset
+
+
 def lstm_forward(X, state0, p):
     """Run the LSTM over a whole sequence.
 
@@ -153,14 +175,29 @@ def lstm_forward(X, state0, p):
     check_sequence(X, [("h0", h0), ("c0", c0)], p, lstm_param_shapes, "lstm_forward")
     T, B, _ = X.shape
     H = h0.shape[1]
-    A_x = X @ p["W_x"] + p["b"]  # (T, B, 4H) the input part of every step, in one matmul
-    dtype = np.result_type(A_x, h0, c0, p["W_h"])
-    H_all, C_all, i, f, g, o = (np.empty((T, B, H), dtype=dtype) for _ in range(6))
+    dtype = np.result_type(X, p["W_x"], p["b"], h0, c0, p["W_h"])
+    scale, offset = _gate_affine(H, dtype)
+    # (T, B, 4H): the input part of every step in one matmul, i, f, o columns halved. As a
+    # 2-D (T*B, D) matmul: NumPy runs a 3-D one as T small ones, several times slower.
+    A_x = project(X, p["W_x"] * scale, p["b"] * scale)  # (T, B, 4H) i, f, o columns halved
+    W_h = p["W_h"] * scale
+    gates = np.empty((T, B, 4 * H), dtype=dtype)  # i, f, g, o of every step
+    H_all, C_all = np.empty((T, B, H), dtype=dtype), np.empty((T, B, H), dtype=dtype)
+    ig, tanh_c = np.empty((B, H), dtype=dtype), np.empty((B, H), dtype=dtype)
     h, c = h0, c0
     for t in range(T):
-        i[t], f[t], g[t], o[t], c, tanh_c = _cell(A_x[t] + h @ p["W_h"], c)
-        h = o[t] * tanh_c
-        H_all[t], C_all[t] = h, c
+        a = np.matmul(h, W_h, out=gates[t])
+        a += A_x[t]  # (B, 4H) all gate pre-activations, eqs. (4.1)-(4.4)
+        np.tanh(a, out=a)
+        a *= scale
+        a += offset  # i, f, o = sigma(a), g = tanh(a_g)
+        i, f, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H : 3 * H], a[:, 3 * H :]
+        c_new = np.multiply(f, c, out=C_all[t])
+        c_new += np.multiply(i, g, out=ig)  # c_t = f * c_{t-1} + i * g, eq. (4.5)
+        np.tanh(c_new, out=tanh_c)
+        h = np.multiply(o, tanh_c, out=H_all[t])  # h_t = o * tanh(c_t), eq. (4.6)
+        c = c_new
+    i, f, g, o = np.split(gates, 4, axis=2)
     return H_all, (h, c), LSTMCache(X, h0, c0, H_all, C_all, i, f, g, o, p)
 
 
@@ -168,7 +205,13 @@ def lstm_backward(dH_all, cache, dstate_T=None):
     """Full backpropagation through time for lstm_forward.
 
     Walks t = T..1 carrying (dh_next, dc_next), the gradients that flow back from step t+1,
-    then sums the per-step weight gradients (the weights are shared by all steps).
+    then sums the per-step weight gradients (the weights are shared by all steps). The gate
+    derivatives do not depend on the recursion, so they are computed for all steps first:
+
+        dA[t] = [dc g i(1-i) | dc c_{t-1} f(1-f) | dc i (1-g^2) | dh tanh(c_t) o(1-o)]
+        dc = dc_next + dh o (1 - tanh(c_t)^2),   dh = dH_all[t] + dh_next
+
+    and the loop only multiplies them by dc and dh (_cell_backward does the same for one step).
 
     Args:
         dH_all: (T, B, H) gradient of the loss with respect to every hidden state.
@@ -184,18 +227,36 @@ def lstm_backward(dH_all, cache, dstate_T=None):
     dc_next = np.zeros_like(c0) if dc_next is None else check_shape("dc_T", dc_next, c0.shape)
     T, B, D = X.shape
     H = h0.shape[1]
-    C_prev = np.concatenate([c0[None], C_all[:-1]], axis=0)  # (T, B, H) c_{t-1} for each t
-    dA = np.empty((T, B, 4 * H), dtype=H_all.dtype)  # gradient of every stacked pre-activation
+    dtype = np.result_type(H_all, dH_all)
+    # Written with out= into a few buffers: every (T, B, *) temporary costs fresh memory pages.
+    tanh_C = np.tanh(C_all)
+    dA = np.empty((T, B, 4 * H), dtype=dtype)  # gradient of every stacked pre-activation
+    dA_i, dA_f, dA_g, dA_o = np.split(dA, 4, axis=2)
+    # First what dc multiplies (i, f, g) or dh multiplies (o), for all steps at once.
+    Q = np.empty((T, B, H), dtype=dtype)  # a scratch buffer; at the end o (1 - tanh(c_t)^2)
+    np.multiply(i, np.subtract(1.0, i, out=Q), out=dA_i)
+    dA_i *= g  # g i (1 - i)
+    np.multiply(f, np.subtract(1.0, f, out=Q), out=Q)  # f (1 - f), times c_{t-1}:
+    np.multiply(Q[1:], C_all[:-1], out=dA_f[1:])
+    np.multiply(Q[0], c0, out=dA_f[0])
+    np.subtract(1.0, np.multiply(g, g, out=Q), out=Q)
+    np.multiply(i, Q, out=dA_g)  # i (1 - g^2)
+    np.multiply(o, np.subtract(1.0, o, out=Q), out=dA_o)
+    dA_o *= tanh_C  # tanh(c_t) o (1 - o)
+    np.subtract(1.0, np.multiply(tanh_C, tanh_C, out=Q), out=Q)
+    Q *= o  # dh's path into c_t through h_t = o tanh(c_t)
+    dA_ifg = dA.reshape(T, B, 4, H)[:, :, :3]  # (T, B, 3, H) view: i, f, g side by side
+    W_hT = p["W_h"].T
     for t in reversed(range(T)):
-        dA[t], dc_next = _cell_backward(
-            dH_all[t] + dh_next, dc_next, C_prev[t], i[t], f[t], g[t], o[t], np.tanh(C_all[t])
-        )
-        dh_next = dA[t] @ p["W_h"].T
-    H_prev = np.concatenate([h0[None], H_all[:-1]], axis=0)  # (T, B, H) h_{t-1} for each t
+        dh = dH_all[t] + dh_next
+        dc = dc_next + dh * Q[t]
+        dA_ifg[t] *= dc[:, None, :]
+        dA_o[t] *= dh
+        dc_next = dc * f[t]  # the conveyor belt: scaled only by the forget gate, no squashing
+        dh_next = dA[t] @ W_hT
     dA_flat = dA.reshape(T * B, 4 * H)
-    grads = {
-        "W_x": X.reshape(T * B, D).T @ dA_flat,  # the sum over t of x_t^T da_t, in one matmul
-        "W_h": H_prev.reshape(T * B, H).T @ dA_flat,
-        "b": dA_flat.sum(axis=0),
-    }
-    return dA @ p["W_x"].T, (dh_next, dc_next), grads
+    # The sums over t of x_t^T da_t and h_{t-1}^T da_t, each in one matmul (h_{t-1} = h0 at t=0)
+    W_h_grad = h0.T @ dA[0]
+    W_h_grad += H_all[:-1].reshape(-1, H).T @ dA[1:].reshape(-1, 4 * H)
+    grads = {"W_x": X.reshape(T * B, D).T @ dA_flat, "W_h": W_h_grad, "b": dA_flat.sum(axis=0)}
+    return project_backward(dA, p["W_x"]), (dh_next, dc_next), grads

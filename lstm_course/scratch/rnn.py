@@ -19,6 +19,7 @@ from lstm_course.scratch._checks import (
     check_step,
     hidden_size,
 )
+from lstm_course.scratch._project import project, project_backward
 
 NONLINEARITIES = ("tanh", "relu")
 
@@ -115,7 +116,7 @@ def rnn_forward(X, h0, p, nonlinearity="tanh"):
     check_sequence(X, [("h0", h0)], p, rnn_param_shapes, "rnn_forward")
     _check_nonlinearity(nonlinearity)
     T, B, _ = X.shape
-    A_x = X @ p["W_x"] + p["b"]  # (T, B, H) the input part of every step, in one matmul
+    A_x = project(X, p["W_x"], p["b"])  # (T, B, H) the input part of every step, one matmul
     H_all = np.empty(A_x.shape[:2] + (h0.shape[1],), dtype=np.result_type(A_x, h0, p["W_h"]))
     h = h0
     for t in range(T):
@@ -156,4 +157,4 @@ def rnn_backward(dH_all, cache, dh_T=None):
         "W_h": H_prev_all.reshape(T * B, H).T @ dA_flat,
         "b": dA_flat.sum(axis=0),
     }
-    return dA @ p["W_x"].T, dh_next, grads
+    return project_backward(dA, p["W_x"]), dh_next, grads
