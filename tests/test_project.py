@@ -109,8 +109,9 @@ def test_make_test_runs_lint_unit_tests_and_nbval_over_every_notebook_folder():
         ["make", "-n", "test"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
     assert "ruff check ." in dry
-    assert "pytest -n 2 tests" in dry
-    assert "--nbval-lax" in dry or "nbval: no notebooks" in dry
+    # two workers, one thread each; a lecture's figure tests share one, a notebook's cells too
+    assert "OMP_NUM_THREADS=1" in dry and "pytest -n 2 --dist loadgroup tests" in dry
+    assert "pytest -n 2 --dist loadfile --nbval-lax" in dry or "nbval: no notebooks" in dry
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^NOTEBOOK_DIRS := lectures solutions exercises$", makefile, re.M)
     assert "torch==2.13.0" in (ROOT / "constraints.txt").read_text()
