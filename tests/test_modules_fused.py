@@ -206,33 +206,70 @@ def test_double_backward_is_refused():
 # -- the Function itself ------------------------------------------------------------------------
 
 
+def function_inputs(T, B, D, H, seed=3, bias=True):
+    """X, W_ih, b (or None), h0, c0, W_hh in float64, each requiring a gradient."""
+    gen = torch.Generator().manual_seed(seed)
+    shapes = [(T, B, D), (4 * H, D), (4 * H,), (B, H), (B, H), (4 * H, H)]
+    X, W_ih, b, h0, c0, W_hh = (
+        torch.randn(shape, generator=gen, dtype=F64).requires_grad_() for shape in shapes
+    )
+    return X, W_ih, b if bias else None, h0, c0, W_hh
+
+
+def length_mask(T, lengths):
+    """(T, B, 1) bool, True at real steps, or None."""
+    if lengths is None:
+        return None
+    return (torch.arange(T).unsqueeze(1) < torch.tensor(lengths)).unsqueeze(2)
+
+
 @pytest.mark.parametrize("reverse", [False, True])
 @pytest.mark.parametrize("lengths", [None, [3, 1, 2]])
-def test_gradcheck_of_the_function(reverse, lengths):
-    T, B, H = 3, 3, 2
-    gen = torch.Generator().manual_seed(3)
-    Gx, h0, c0, W_hh = (
-        torch.randn(shape, generator=gen, dtype=F64).requires_grad_()
-        for shape in [(T, B, 4 * H), (B, H), (B, H), (4 * H, H)]
-    )
-    mask = None
-    if lengths is not None:
-        mask = (torch.arange(T).unsqueeze(1) < torch.tensor(lengths)).unsqueeze(2)
+@pytest.mark.parametrize("bias", [True, False])
+def test_gradcheck_of_the_function(reverse, lengths, bias):
+    X, W_ih, b, h0, c0, W_hh = function_inputs(3, 3, 2, 2, bias=bias)
+    mask = length_mask(3, lengths)
+    weights = (X, W_ih, b) if bias else (X, W_ih)
 
-    def f(Gx, h0, c0, W_hh):
-        return lstm_layer(Gx, h0, c0, W_hh, mask, reverse)
+    def f(*args):
+        *projection, h0, c0, W_hh = args
+        b = projection[2] if bias else None
+        return lstm_layer(projection[0], projection[1], b, h0, c0, W_hh, mask, reverse)
 
     # check_undefined_grad (the default) also feeds None for each output in turn
-    assert torch.autograd.gradcheck(f, (Gx, h0, c0, W_hh))
+    assert torch.autograd.gradcheck(f, (*weights, h0, c0, W_hh))
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("lengths", [None, [5, 2, 1]])
+@pytest.mark.parametrize("chunk_steps", [1, 2, 3])
+def test_backward_in_chunks_is_the_same(monkeypatch, reverse, lengths, chunk_steps):
+    """The backward pass prepares its factors a chunk of steps at a time (CHUNK_FLOATS):
+    chunks of 1, 2 or 3 of the 5 steps give exactly the gradients of one chunk for all."""
+    import lstm_course.modules._fused_lstm as fused_lstm
+
+    T, B, D, H = 5, 3, 2, 2
+    inputs, mask = function_inputs(T, B, D, H), length_mask(T, lengths)
+    G = torch.randn(T, B, H, dtype=F64)
+
+    def grads():
+        out, h_n, c_n = lstm_layer(*inputs, mask, reverse)
+        loss = (out * G).sum() + h_n.sum() + (c_n * c_n).sum()
+        return torch.autograd.grad(loss, inputs)
+
+    whole = grads()
+    monkeypatch.setattr(fused_lstm, "CHUNK_FLOATS", chunk_steps * B * 4 * H)
+    for a, b in zip(whole, grads(), strict=True):
+        assert torch.equal(a, b)
 
 
 def test_function_matches_the_written_equations():
-    """One layer, reversed, by hand: a_t = Gx_t + h W_hh^T; i, f, g, o; c; h."""
-    T, B, H = 4, 2, 3
-    Gx, h, c, W_hh = (torch.randn(s, dtype=F64) for s in [(T, B, 4 * H), (B, H), (B, H), (12, 3)])
-    out, h_n, c_n = LSTMLayerFunction.apply(Gx, h, c, W_hh, None, True)
+    """One layer, reversed, by hand: a_t = x_t W_ih^T + b + h W_hh^T; i, f, g, o; c; h."""
+    T, B, D, H = 4, 2, 3, 3
+    X, W_ih, b, h, c, W_hh = (x.detach() for x in function_inputs(T, B, D, H))
+    out, h_n, c_n = LSTMLayerFunction.apply(X, W_ih, b, h, c, W_hh, None, True)
     for t in reversed(range(T)):
-        a_i, a_f, a_g, a_o = (Gx[t] + h @ W_hh.T).chunk(4, dim=1)
+        a_i, a_f, a_g, a_o = (X[t] @ W_ih.T + b + h @ W_hh.T).chunk(4, dim=1)
         c = torch.sigmoid(a_f) * c + torch.sigmoid(a_i) * torch.tanh(a_g)
         h = torch.sigmoid(a_o) * torch.tanh(c)
         assert (out[t] - h).abs().max() < 1e-14

@@ -231,16 +231,15 @@ class LSTM(RecurrentBase):
         return self.fused and w.W_ch is None and self._trace is None
 
     def _project(self, X, w):
-        """On the fast path, Gx = b + X W_ih^T in one addmm: one (T, B, 4H) tensor, not two."""
-        if not self._fast(w) or w.b_ih is None:
-            return super()._project(X, w)
-        T, B, D = X.shape
-        return torch.addmm(w.b_ih + w.b_hh, X.reshape(T * B, D), w.W_ih.T).view(T, B, -1)
+        """Gx = X W_ih^T + b, except on the fast path: there the fused Function projects X
+        itself, straight into the buffer its loop works in, so X passes through as it is."""
+        return X if self._fast(w) else super()._project(X, w)
 
     def _scan(self, Gx, state, w, mask, key):
-        """The fused Function on the fast path, else the reference loop."""
+        """The fused Function on the fast path (Gx is then X, see _project), else the loop."""
         if self._fast(w):
-            output, h, c = lstm_layer(Gx, *state, w.W_hh, mask, reverse=key[1] == 1)
+            b = None if w.b_ih is None else w.b_ih + w.b_hh
+            output, h, c = lstm_layer(Gx, w.W_ih, b, *state, w.W_hh, mask, reverse=key[1] == 1)
             return output, (h, c)
         return super()._scan(Gx, state, w, mask, key)
 

@@ -103,10 +103,9 @@ class LSTMVariant(LSTM):
     def extra_repr(self):
         return super().extra_repr() + f", variant={self.variant!r}"
 
-    def _scan(self, Gx, state, w, mask, key):
-        if self.variant == "vanilla":
-            return super()._scan(Gx, state, w, mask, key)  # the LSTM's, fused when it can be
-        return super(LSTM, self)._scan(Gx, state, w, mask, key)  # the step loop below
+    def _fast(self, w):
+        """The LSTM's fused Function for the vanilla LSTM; every other variant runs _step."""
+        return self.variant == "vanilla" and super()._fast(w)
 
     def _step(self, gx_t, state, w):
         h, c, gates = lstm_variant_cell(gx_t, *state, w.W_hh, self.variant)
