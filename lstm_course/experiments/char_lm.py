@@ -30,7 +30,7 @@ LN2 = math.log(2)
 
 @dataclass
 class CharLMConfig:
-    """The settings; the defaults are what the lecture runs (about 90 s of CPU, one thread)."""
+    """The settings; the defaults are what the lecture runs (about 60 s of CPU, one thread)."""
 
     hidden_size: int = 128  # H
     embed_size: int = 32  # rows of the embedding E
@@ -43,7 +43,9 @@ class CharLMConfig:
     test_fraction: float = 0.05  # the test part: the numbers reported at the end
     eval_every: int = 200  # steps between validation evaluations
     eval_chars: int = 20_000  # validation characters read per evaluation
-    seed: int = 0
+    # Seeds 0-4 reach 2.08-2.17 bpc; this one also grows a clean line-position cell (section 9
+    # of the lecture reports the others).
+    seed: int = 3
 
 
 class CharData(NamedTuple):
